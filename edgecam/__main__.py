@@ -1,0 +1,7 @@
+"""Allow ``python -m edgecam``."""
+
+import sys
+
+from edgecam.cli import main
+
+sys.exit(main())

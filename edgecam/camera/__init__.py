@@ -1,0 +1,1 @@
+"""Frame sources (cameras, streams, files) and the capture side of the pipeline."""

@@ -1,0 +1,91 @@
+"""The root of the configuration: one pydantic model per section (DESIGN.md, Configuration)."""
+
+from __future__ import annotations
+
+import re
+import socket
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from edgecam import bundled
+from edgecam.camera.sources import SourceConfig
+from edgecam.config.base import ConfigPath, Name, StrictModel
+from edgecam.rules.config import RuleConfig
+
+Loc = tuple[str | int, ...]
+
+_TPU_DEVICE = re.compile(r"^(auto|cpu|usb|pci)(:\d+)?$")
+
+
+def _default_device_name() -> str:
+    name = re.sub(r"[^A-Za-z0-9_-]", "-", socket.gethostname())[:64]
+    return name or "edgecam"
+
+
+class DeviceConfig(StrictModel):
+    """This edgecam instance."""
+
+    name: Name = Field(default_factory=_default_device_name)
+    """Names the MQTT topics (``edgecam/<name>/...``); default: the host name."""
+
+
+class ModelConfig(StrictModel):
+    """The detection model and where it runs."""
+
+    path: ConfigPath = Field(default_factory=lambda: bundled.model_file(bundled.MODEL))
+    """TFLite SSD model file (uint8/int8 with a TFLite_Detection_PostProcess head)."""
+    labels: ConfigPath = Field(default_factory=lambda: bundled.model_file(bundled.LABELS))
+    """Label file: ``id  label`` per line (Coral) or one label per line."""
+    device: str = "auto"
+    """``auto`` (Edge TPU if present, else CPU), ``cpu``, ``usb``, ``usb:N``, ``pci``, ``pci:N``."""
+    threads: int = Field(default=2, ge=1, le=64)
+    """CPU threads for inference (XNNPACK)."""
+    threshold: float = Field(default=0.5, gt=0.0, le=1.0)
+    """Global minimum score for a detection to be reported."""
+    min_scores: dict[str, Annotated[float, Field(gt=0.0, le=1.0)]] = Field(default_factory=dict)
+    """Per-label minimum score overriding ``threshold``, e.g. ``{person: 0.6}``."""
+    resize: Literal["stretch", "letterbox"] = "stretch"
+    """How frames are fitted to the model input; boxes are mapped back either way."""
+
+    @field_validator("device")
+    @classmethod
+    def _check_device(cls, value: str) -> str:
+        if not _TPU_DEVICE.match(value):
+            raise ValueError("expected auto, cpu, usb, usb:N, pci or pci:N")
+        return value
+
+
+class CameraConfig(StrictModel):
+    """One camera: where frames come from and how often they are analysed."""
+
+    source: SourceConfig
+    """The frame source; its ``type`` picks the backend."""
+    fps: float | None = Field(default=None, gt=0.0, le=120.0)
+    """Maximum frames per second sent to the detector; default: as fast as frames come."""
+
+
+class Config(StrictModel):
+    """The whole edgecam configuration."""
+
+    device: DeviceConfig = Field(default_factory=DeviceConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    cameras: dict[Name, CameraConfig] = Field(min_length=1)
+    """Cameras by name; the name appears in MQTT topics and events."""
+    rules: list[RuleConfig] = Field(default_factory=list)
+    """Rules that turn detections into events."""
+
+    def reference_problems(self) -> list[tuple[Loc, str]]:
+        """Problems that need more than one section to see, e.g. a rule naming an unknown camera."""
+        problems: list[tuple[Loc, str]] = []
+        names = set()
+        for index, rule in enumerate(self.rules):
+            if rule.name in names:
+                problems.append((("rules", index, "name"), f"duplicate rule name {rule.name!r}"))
+            names.add(rule.name)
+            if rule.camera is not None and rule.camera not in self.cameras:
+                known = ", ".join(sorted(self.cameras))
+                problems.append(
+                    (("rules", index, "camera"), f"unknown camera {rule.camera!r}; known: {known}")
+                )
+        return problems

@@ -1,0 +1,1 @@
+"""Detection: TFLite runtime and Edge TPU selection, preprocessing and SSD decoding."""

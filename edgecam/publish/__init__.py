@@ -1,0 +1,1 @@
+"""Publishing: where events, states and stats go (JSON lines, MQTT)."""

@@ -1,0 +1,1 @@
+"""Rules: turn detections over time into events."""

@@ -1,0 +1,62 @@
+"""Events: what rules emit and what reaches MQTT and ``--events`` (DESIGN.md, MQTT contract)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from edgecam.types import Box
+
+EventType = Literal["start", "update", "end", "count"]
+
+
+def new_event_id() -> str:
+    """A unique event id; it is stored with the event, so redeliveries keep it."""
+    return uuid.uuid4().hex
+
+
+def iso_utc(wall: float) -> str:
+    """Seconds since the epoch as ISO 8601 UTC with milliseconds, e.g. ``2026-11-21T10:00:00.000Z``."""
+    stamp = datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One event; optional fields are left out of the JSON when they do not apply."""
+
+    id: str
+    type: EventType
+    rule: str
+    camera: str
+    ts: str
+    frame_seq: int
+    label: str | None = None
+    score: float | None = None
+    box: Box | None = None
+    track_id: int | None = None
+    zone: str | None = None
+    line: str | None = None
+    direction: Literal["in", "out"] | None = None
+    count: int | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The event as a JSON-ready dict, fields in contract order, ``None`` left out."""
+        out: dict[str, object] = {"id": self.id, "type": self.type, "rule": self.rule}
+        out["camera"] = self.camera
+        optional: dict[str, object] = {
+            "label": self.label,
+            "score": None if self.score is None else round(self.score, 4),
+            "box": None if self.box is None else [round(v, 4) for v in self.box],
+            "track_id": self.track_id,
+            "zone": self.zone,
+            "line": self.line,
+            "direction": self.direction,
+            "count": self.count,
+        }
+        out.update({k: v for k, v in optional.items() if v is not None})
+        out["ts"] = self.ts
+        out["frame_seq"] = self.frame_seq
+        return out

@@ -1,0 +1,1 @@
+"""The service: wiring the stages together and running them."""

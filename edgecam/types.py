@@ -1,0 +1,56 @@
+"""Plain values that flow through the pipeline: frames and detections (DESIGN.md, Types)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+Box = tuple[float, float, float, float]
+"""``(xmin, ymin, xmax, ymax)`` normalised to the frame, each in [0, 1]."""
+
+Image = NDArray[np.uint8]
+"""An RGB uint8 image, H x W x 3."""
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One captured frame: RGB pixels plus where and when it came from."""
+
+    image: Image
+    seq: int
+    mono: float
+    """``time.monotonic()`` at capture."""
+    wall: float
+    """``time.time()`` at capture (seconds since the epoch, UTC)."""
+    camera: str
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(width, height)`` in pixels."""
+        h, w = self.image.shape[:2]
+        return w, h
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """One detected object; ``box`` is normalised ``(xmin, ymin, xmax, ymax)``."""
+
+    label: str
+    class_id: int
+    score: float
+    box: Box
+
+    @property
+    def area(self) -> float:
+        """Area of the box as a fraction of the frame."""
+        return max(0.0, self.box[2] - self.box[0]) * max(0.0, self.box[3] - self.box[1])
+
+    def to_json(self) -> dict[str, object]:
+        """The JSON form used by ``edgecam detect`` and in events."""
+        return {
+            "label": self.label,
+            "score": round(self.score, 4),
+            "box": [round(v, 4) for v in self.box],
+        }
