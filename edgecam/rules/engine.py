@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from edgecam.config.models import Config
 from edgecam.rules.config import RuleConfig
 from edgecam.rules.events import Event, new_event_id
 from edgecam.rules.presence import PresenceRule
@@ -17,6 +18,11 @@ class RuleEngine:
         self, rules: Sequence[RuleConfig], new_id: Callable[[], str] = new_event_id
     ) -> None:
         self._rules = [PresenceRule(config, new_id) for config in rules]
+
+    @classmethod
+    def from_config(cls, config: Config, new_id: Callable[[], str] = new_event_id) -> RuleEngine:
+        """The engine for a validated config (rules, and the cameras' zones and lines)."""
+        return cls(config.rules, new_id)
 
     def process(self, frame: Frame, detections: Sequence[Detection]) -> list[Event]:
         """Events caused by one analysed frame of ``frame.camera``."""
