@@ -44,7 +44,9 @@ class FileSource:
 
         path = self.config.path
         if not path.is_file():
-            raise CameraError(f"camera {self.name!r}: video file {path} not found; check source.path")
+            raise CameraError(
+                f"camera {self.name!r}: video file {path} not found; check source.path"
+            )
         cap = cv2.VideoCapture(str(path))
         ok, _ = cap.read() if cap.isOpened() else (False, None)
         if not ok:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 from pydantic import Field
 
@@ -22,8 +22,8 @@ def read_image(path: Path) -> Image:
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
         raise CameraError(f"cannot decode image {path}; use a JPEG, PNG, BMP or WebP file")
-    rgb: Image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr)
-    return rgb
+    cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr)
+    return cast(Image, bgr)
 
 
 class ImageSourceConfig(StrictModel):

@@ -32,7 +32,9 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{source}:1: the config must be a mapping of sections (device, model, ...)")
+        raise ConfigError(
+            f"{source}:1: the config must be a mapping of sections (device, model, ...)"
+        )
     try:
         config = Config.model_validate(data, context={"base_dir": base_dir or Path.cwd()})
     except ValidationError as err:

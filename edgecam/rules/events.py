@@ -18,7 +18,7 @@ def new_event_id() -> str:
 
 
 def iso_utc(wall: float) -> str:
-    """Seconds since the epoch as ISO 8601 UTC with milliseconds, e.g. ``2026-11-21T10:00:00.000Z``."""
+    """Epoch seconds as ISO 8601 UTC with milliseconds, e.g. ``2026-11-21T10:00:00.000Z``."""
     stamp = datetime.fromtimestamp(wall, UTC).isoformat(timespec="milliseconds")
     return stamp.replace("+00:00", "Z")
 

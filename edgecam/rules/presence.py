@@ -32,9 +32,9 @@ class PresenceRule:
         """The highest-scoring detection that satisfies the rule's filters."""
         best = None
         for det in detections:
-            if det.label in self._labels and det.score >= self.config.min_score:
-                if best is None or det.score > best.score:
-                    best = det
+            matches = det.label in self._labels and det.score >= self.config.min_score
+            if matches and (best is None or det.score > best.score):
+                best = det
         return best
 
     def evaluate(self, frame: Frame, detections: Sequence[Detection]) -> list[Event]:

@@ -1,0 +1,210 @@
+"""The ``edgecam`` command line (DESIGN.md, CLI): ``main(argv) -> exit code``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from edgecam import __version__
+from edgecam.errors import ConfigError, EdgecamError
+
+log = logging.getLogger("edgecam")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="edgecam", description="Object detection camera service for edge devices."
+    )
+    parser.add_argument("--version", action="version", version=f"edgecam {__version__}")
+    parser.add_argument("--debug", action="store_true", help="debug logging and tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the service (no --config: the built-in demo)")
+    run.add_argument("--config", type=Path, help="YAML config file")
+    run.add_argument(
+        "--events", metavar="FILE", help="also write events as JSON lines (- = stdout)"
+    )
+    run.add_argument("--max-frames", type=_positive_int, help="stop after analysing N frames")
+
+    detect = sub.add_parser("detect", help="detect objects in images, one JSON line per image")
+    detect.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    detect.add_argument("--model", type=Path, help="TFLite model (default: the bundled one)")
+    detect.add_argument("--labels", type=Path, help="label file (default: the bundled one)")
+    detect.add_argument("--threshold", type=_unit_float, default=0.5, help="minimum score")
+    detect.add_argument("--device", default="auto", help="auto, cpu, usb, usb:N, pci, pci:N")
+    detect.add_argument("--threads", type=_positive_int, default=2, help="CPU threads")
+    detect.add_argument("--resize", choices=["stretch", "letterbox"], default="stretch")
+
+    check = sub.add_parser("check-config", help="validate a config file (exit 0 or 2)")
+    check.add_argument("file", type=Path)
+
+    sub.add_parser("schema", help="print the config's JSON Schema")
+
+    bench = sub.add_parser("bench", help="measure inference and pipeline speed")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument("--config", type=Path, help="config whose model section to use")
+    bench.add_argument("--iterations", type=_positive_int, default=100, help="bare invokes")
+    bench.add_argument("--frames", type=_positive_int, default=480, help="pipeline frames")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _unit_float(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError("must be in (0, 1]")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the process exit code (0 ok, 2 config or usage, 1 runtime failure)."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    _setup_logging(args.debug)
+    try:
+        return int(_COMMANDS[args.command](args))
+    except EdgecamError as err:
+        if args.debug:
+            log.exception("failed")
+        print(f"edgecam: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:
+        if args.debug:
+            raise
+        print(
+            f"edgecam: internal error: {type(err).__name__}: {err} "
+            "(run with --debug for a traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _setup_logging(debug: bool) -> None:
+    # Under systemd, journald stamps each line itself.
+    stamp = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO,
+        format=f"{stamp}%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from edgecam.config import load_config
+    from edgecam.detect.detector import Detector
+    from edgecam.rules.engine import RuleEngine
+    from edgecam.service.build import build_sinks
+    from edgecam.service.demo import demo_config
+    from edgecam.service.pipeline import Pipeline
+
+    config = load_config(args.config) if args.config else demo_config()
+    if args.config is None:
+        log.info("no --config given: running the built-in demo (bundled clip and model)")
+    events = args.events if args.events or args.config else "-"
+    sinks = build_sinks(config, events)
+    detector = Detector.from_config(config.model)
+    stop = threading.Event()
+    pipeline = Pipeline(
+        config, detector, RuleEngine.from_config(config), sinks, stop=stop,
+        max_frames=args.max_frames,
+    )  # fmt: skip
+    _stop_on_signals(stop)
+    try:
+        pipeline.start()
+        stats = pipeline.run()
+    finally:
+        for sink in sinks:
+            sink.close()
+        detector.close()
+    log.info("stopped: %d frames analysed, %d events", stats.analysed, stats.events)
+    return 0
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    def handler(signum: int, _frame: object) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def _cmd_detect(args: argparse.Namespace) -> int:
+    from edgecam.camera.image import read_image
+    from edgecam.config.models import ModelConfig
+    from edgecam.detect.detector import Detector
+
+    fields: dict[str, object] = {
+        "threshold": args.threshold, "device": args.device, "threads": args.threads,
+        "resize": args.resize,
+    }  # fmt: skip
+    if args.model:
+        fields["path"] = args.model
+    if args.labels:
+        fields["labels"] = args.labels
+    detector = Detector.from_config(ModelConfig.model_validate(fields))
+    for path in args.images:
+        detections = detector.detect(read_image(path))
+        line = {"image": str(path), "detections": [d.to_json() for d in detections]}
+        print(json.dumps(line), flush=True)
+    return 0
+
+
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    from edgecam.config import load_config
+
+    config = load_config(args.file)
+    print(f"{args.file}: OK ({len(config.cameras)} camera(s), {len(config.rules)} rule(s))")
+    return 0
+
+
+def _cmd_schema(_args: argparse.Namespace) -> int:
+    from edgecam.config.models import Config
+
+    print(json.dumps(Config.model_json_schema(), indent=2))
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from edgecam.bench import run_bench
+
+    result = run_bench(args.config, args.iterations, args.frames)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:>16}: {value}")
+    return 0
+
+
+_COMMANDS = {
+    "run": _cmd_run,
+    "detect": _cmd_detect,
+    "check-config": _cmd_check_config,
+    "schema": _cmd_schema,
+    "bench": _cmd_bench,
+}
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+__all__ = ["ConfigError", "main"]

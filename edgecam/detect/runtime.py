@@ -1,0 +1,85 @@
+"""Find a TFLite runtime and load the Edge TPU delegate (DESIGN.md, Runtime and model)."""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from edgecam.errors import DetectorError, DeviceNotFoundError
+
+log = logging.getLogger(__name__)
+
+EDGETPU_LIBRARY = "libedgetpu.so.1"
+
+# First found wins: ai_edge_litert has XNNPACK kernels for quantized models; tflite_runtime 2.14
+# (older Pi OS images) runs them about 10x slower; full TensorFlow is the last resort.
+RUNTIMES = (
+    ("ai_edge_litert", "ai_edge_litert.interpreter"),
+    ("tflite_runtime", "tflite_runtime.interpreter"),
+    ("tensorflow", "tensorflow.lite"),
+)
+
+_INSTALL_HINT = "install one: pip install ai-edge-litert (32-bit Pi OS: edgecam[tflite-runtime])"
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """An importable TFLite runtime: its name, version and the two entry points edgecam uses."""
+
+    name: str
+    version: str
+    interpreter_class: Any
+    load_delegate: Any
+
+
+def find_runtime(preferred: tuple[tuple[str, str], ...] = RUNTIMES) -> Runtime:
+    """The first importable runtime of ``preferred``; :class:`DetectorError` if there is none."""
+    for package, module_name in preferred:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        top = importlib.import_module(package)
+        version = str(getattr(top, "__version__", "unknown"))
+        if package == "tensorflow":
+            return Runtime(package, version, module.Interpreter, module.experimental.load_delegate)
+        return Runtime(package, version, module.Interpreter, module.load_delegate)
+    raise DetectorError(f"no TFLite runtime found; {_INSTALL_HINT}")
+
+
+_DEVICE = re.compile(r"^(usb|pci)(?::(\d+))?$")
+
+
+def delegate_options(device: str) -> dict[str, str]:
+    """libedgetpu options for ``usb``, ``usb:N``, ``pci``, ``pci:N``; ``auto`` means any device."""
+    if device == "auto":
+        return {}
+    if not _DEVICE.match(device):
+        raise DetectorError(f"{device!r} is not an Edge TPU device; use usb, usb:N, pci or pci:N")
+    return {"device": device}
+
+
+def load_edgetpu(runtime: Runtime, device: str) -> Any:
+    """Load the Edge TPU delegate for ``device``; :class:`DeviceNotFoundError` if unavailable."""
+    options = delegate_options(device)
+    try:
+        # Probe the library first: a failed load_delegate leaves a half-built object whose
+        # destructor raises, and its message does not say what to install.
+        ctypes.CDLL(EDGETPU_LIBRARY)
+    except OSError as err:
+        raise DeviceNotFoundError(
+            f"Edge TPU library {EDGETPU_LIBRARY} not found; install libedgetpu1-std from "
+            "Coral's apt repository (see README, 'Using a Coral'), or set model.device: cpu"
+        ) from err
+    try:
+        return runtime.load_delegate(EDGETPU_LIBRARY, options)
+    except (ValueError, RuntimeError, OSError) as err:
+        where = "any Edge TPU" if device == "auto" else f"Edge TPU {device!r}"
+        raise DeviceNotFoundError(
+            f"cannot open {where}: {err}; check that it is plugged in, that the udev rules are "
+            "installed and that the user is in the plugdev group, or set model.device: cpu"
+        ) from err

@@ -1,0 +1,25 @@
+"""Build the service's parts from a validated config: the one place where wiring happens."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from edgecam.config.models import Config
+from edgecam.errors import ConfigError
+from edgecam.publish.base import EventSink
+from edgecam.publish.jsonl import JsonLinesSink
+
+
+def build_sinks(config: Config, events: str | None) -> list[EventSink]:
+    """The sinks for ``config``: ``--events`` (a file or ``-`` for stdout), then MQTT."""
+    sinks: list[EventSink] = []
+    if events == "-":
+        sinks.append(JsonLinesSink(sys.stdout))
+    elif events:
+        try:
+            stream = Path(events).open("a", encoding="utf-8")  # noqa: SIM115 (the sink owns it)
+        except OSError as err:
+            raise ConfigError(f"--events {events}: cannot open for writing: {err}") from err
+        sinks.append(JsonLinesSink(stream, owns_stream=True))
+    return sinks
