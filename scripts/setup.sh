@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set up edgecam in ./.venv on Debian 12 or Raspberry Pi OS (Bookworm); safe to run again.
+#   scripts/setup.sh          the service (and the built-in demo)
+#   scripts/setup.sh --test   also what the test suite needs (mosquitto, pytest, ruff, mypy)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+on_pi=0
+grep -qs "Raspberry Pi" /proc/device-tree/model && on_pi=1
+
+packages=()
+python3 -c "import venv, ensurepip" 2>/dev/null || packages+=(python3-venv)
+[ "$want_test" = 1 ] && ! command -v mosquitto >/dev/null && [ ! -x /usr/sbin/mosquitto ] && packages+=(mosquitto)
+[ "$on_pi" = 1 ] && ! python3 -c "import picamera2" 2>/dev/null && packages+=(python3-picamera2)
+if [ "${#packages[@]}" -gt 0 ]; then
+  echo "setup: installing Debian packages: ${packages[*]}"
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}"
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  # On a Pi the camera stack (picamera2, libcamera) comes from Debian, so the venv must see it.
+  if [ "$on_pi" = 1 ]; then python3 -m venv --system-site-packages .venv; else python3 -m venv .venv; fi
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+extras=""
+[ "$want_test" = 1 ] && extras="[test]"
+.venv/bin/python -m pip install -q -e ".${extras}"
+echo "setup: done; run the demo with: .venv/bin/edgecam run"
