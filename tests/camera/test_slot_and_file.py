@@ -1,0 +1,84 @@
+"""The latest-frame slot and the file and image sources."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgecam.camera.file import FileSource, FileSourceConfig
+from edgecam.camera.image import ImageSource, ImageSourceConfig
+from edgecam.camera.slot import LatestFrameSlot
+from edgecam.errors import CameraError
+from edgecam.types import Frame
+
+
+def frame(seq: int) -> Frame:
+    return Frame(np.zeros((2, 2, 3), np.uint8), seq, float(seq), 0.0, "cam")
+
+
+def test_newest_frame_wins_and_drops_are_counted() -> None:
+    slot = LatestFrameSlot()
+    for seq in range(3):
+        slot.put(frame(seq))
+    taken = slot.take(0)
+    assert taken is not None and taken.seq == 2
+    assert slot.dropped == 2 and slot.delivered == 1
+    assert slot.take(0) is None
+
+
+def test_lossless_slot_waits_for_the_consumer() -> None:
+    slot = LatestFrameSlot(lossless=True)
+    seen: list[int] = []
+
+    def produce() -> None:
+        for seq in range(20):
+            slot.put(frame(seq))
+        slot.close()
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    while not slot.closed:
+        got = slot.take(1.0)
+        if got is not None:
+            seen.append(got.seq)
+    producer.join()
+    assert seen == list(range(20)) and slot.dropped == 0
+
+
+def test_file_source_reads_rgb_frames_and_ends(data_dir: Path, tmp_path: Path) -> None:
+    import cv2
+
+    clip = tmp_path / "three.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter.fourcc(*"MJPG"), 10.0, (64, 48))
+    for _ in range(3):
+        writer.write(np.full((48, 64, 3), (255, 0, 0), np.uint8))  # blue in BGR
+    writer.release()
+    source = FileSource("cam", FileSourceConfig(path=clip, pace="fast"))
+    source.open()
+    frames = [source.read() for _ in range(4)]
+    source.close()
+    assert source.nominal_fps == 10.0
+    assert frames[3] is None
+    first = frames[0]
+    assert first is not None and first.shape == (48, 64, 3)
+    assert first[..., 2].mean() > 200 and first[..., 0].mean() < 50  # RGB: blue is last
+
+
+def test_file_source_errors(tmp_path: Path) -> None:
+    with pytest.raises(CameraError, match="not found"):
+        FileSource("cam", FileSourceConfig(path=tmp_path / "none.avi")).open()
+    junk = tmp_path / "junk.avi"
+    junk.write_bytes(b"not a video" * 100)
+    with pytest.raises(CameraError, match="cannot decode"):
+        FileSource("cam", FileSourceConfig(path=junk)).open()
+
+
+def test_image_source_presents_images_once(data_dir: Path) -> None:
+    config = ImageSourceConfig(paths=[data_dir / "dog.jpg", data_dir / "chelsea.png"], fps=100)
+    source = ImageSource("stills", config)
+    source.open()
+    shapes = [img.shape if (img := source.read()) is not None else None for _ in range(3)]
+    assert shapes[0] == (576, 768, 3) and shapes[1] is not None and shapes[2] is None
