@@ -24,3 +24,40 @@ def detector() -> Iterator[Detector]:
     det = Detector.from_config(ModelConfig(device="cpu"))
     yield det
     det.close()
+
+
+def _edgetpu_present() -> bool:
+    """An Edge TPU and its library are on this machine (USB ids of Coral, or a PCIe apex)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libedgetpu.so.1")
+    except OSError:
+        return False
+    if Path("/dev/apex_0").exists():
+        return True
+    for vendor in Path("/sys/bus/usb/devices").glob("*/idVendor"):
+        if vendor.read_text().strip() in {"1a6e", "18d1"}:
+            return True
+    return False
+
+
+def _picamera_present() -> bool:
+    try:
+        from picamera2 import Picamera2
+    except ImportError:
+        return False
+    return bool(Picamera2.global_camera_info())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip hardware-marked tests, and only those, where the hardware is absent."""
+    checks = {"edgetpu": _edgetpu_present, "picamera": _picamera_present}
+    present: dict[str, bool] = {}
+    for item in items:
+        for marker, check in checks.items():
+            if marker in item.keywords:
+                if marker not in present:
+                    present[marker] = check()
+                if not present[marker]:
+                    item.add_marker(pytest.mark.skip(reason=f"no {marker} hardware here"))

@@ -80,8 +80,8 @@ def read_outputs(interpreter: Any, path: Path) -> OutputSpec:
     details = interpreter.get_output_details()
     shapes = {d["index"]: tuple(int(v) for v in d["shape"]) for d in details}
     boxes = [i for i, s in shapes.items() if len(s) == 3 and s[-1] == 4]
-    counts = [i for i, s in shapes.items() if int(np.prod(s)) == 1]
     pairs = [i for i, s in shapes.items() if len(s) == 2 and boxes and s[1] == shapes[boxes[0]][1]]
+    counts = [i for i, s in shapes.items() if int(np.prod(s)) == 1 and i not in pairs]
     if len(details) != 4 or len(boxes) != 1 or len(counts) != 1 or len(pairs) != 2:
         found = ", ".join(f"{d['name']} {list(shapes[d['index']])}" for d in details)
         raise ModelError(
