@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 
 from edgecam import bundled
 from edgecam.camera.sources import SourceConfig
-from edgecam.config.base import ConfigPath, Name, StrictModel
+from edgecam.config.base import ConfigPath, Duration, Name, StrictModel
 from edgecam.rules.config import RuleConfig
 
 Loc = tuple[str | int, ...]
@@ -65,6 +65,50 @@ class CameraConfig(StrictModel):
     """Maximum frames per second sent to the detector; default: as fast as frames come."""
 
 
+_LISTEN = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})$")
+
+
+class HttpConfig(StrictModel):
+    """The health, metrics and latest-frame HTTP endpoint."""
+
+    enabled: bool = True
+    """Serve ``/healthz``, ``/metrics`` and ``/cameras/<name>/latest.jpg``."""
+    listen: str = "127.0.0.1:8080"
+    """``host:port`` to bind; keep 127.0.0.1 unless a firewall guards the port (no auth)."""
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        match = _LISTEN.match(value)
+        if not match or not 0 <= int(match.group("port")) <= 65535:
+            raise ValueError('expected "host:port", e.g. "127.0.0.1:8080" or "[::1]:8080"')
+        return value
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The (host, port) pair to bind."""
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
+class LogConfig(StrictModel):
+    """Logging."""
+
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    """Lowest level written to the log (``--debug`` overrides it)."""
+
+
+class HealthConfig(StrictModel):
+    """When the service counts as healthy; drives ``/healthz`` and the systemd watchdog."""
+
+    stale_after: Duration = Field(default=10.0, gt=0.0)
+    """No frame analysed for this long means the pipeline is stuck (503, no watchdog pings)."""
+    invoke_timeout: Duration = Field(default=10.0, gt=0.0)
+    """An inference taking longer than this rebuilds the detector."""
+    stop_timeout: Duration = Field(default=10.0, gt=0.0)
+    """On SIGTERM, how long sinks may take to flush (the MQTT outbox) before we exit."""
+
+
 class Config(StrictModel):
     """The whole edgecam configuration."""
 
@@ -74,6 +118,12 @@ class Config(StrictModel):
     """Cameras by name; the name appears in MQTT topics and events."""
     rules: list[RuleConfig] = Field(default_factory=list)
     """Rules that turn detections into events."""
+    http: HttpConfig = Field(default_factory=HttpConfig)
+    """Health, metrics and latest frames over HTTP."""
+    log: LogConfig = Field(default_factory=LogConfig)
+    """Logging."""
+    health: HealthConfig = Field(default_factory=HealthConfig)
+    """Health checks, detector time limit and the shutdown deadline."""
 
     def reference_problems(self) -> list[tuple[Loc, str]]:
         """Problems that need more than one section to see, e.g. a rule naming an unknown camera."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from edgecam.camera.capture import CaptureThread
@@ -16,7 +16,8 @@ from edgecam.detect.detector import Detector
 from edgecam.publish.base import EventSink
 from edgecam.rules.engine import RuleEngine
 from edgecam.rules.events import Event
-from edgecam.types import Frame
+from edgecam.service.guard import DetectorLike
+from edgecam.types import Detection, Frame
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class CameraState:
     detect_enabled: bool = True
     last_analysed: float = float("-inf")
     last_frame: Frame | None = None
+    last_detections: Sequence[Detection] = ()
     analysed: int = 0
     skipped: int = 0
 
@@ -55,7 +57,7 @@ class Pipeline:
     def __init__(
         self,
         config: Config,
-        detector: Detector,
+        detector: Detector | DetectorLike,
         engine: RuleEngine,
         sinks: Sequence[EventSink],
         *,
@@ -72,6 +74,8 @@ class Pipeline:
         self.heartbeat = time.monotonic()
         """Monotonic time of the last analysed frame (the watchdog looks at it)."""
         self._ready = threading.Event()
+        self._calls: list[Callable[[Pipeline], None]] = []
+        self._calls_lock = threading.Lock()
         self.cameras = [self._camera(name) for name in config.cameras]
 
     def _camera(self, name: str) -> CameraState:
@@ -122,8 +126,29 @@ class Pipeline:
             self._finish()
         return self.stats
 
+    def call_soon(self, call: Callable[[Pipeline], None]) -> None:
+        """Run ``call(self)`` on the pipeline thread between frames (config reloads use it)."""
+        with self._calls_lock:
+            self._calls.append(call)
+        self._ready.set()
+
+    def replace_engine(self, engine: RuleEngine) -> None:
+        """Swap the rule engine (pipeline thread only): open states of the old one end first."""
+        for cam in self.cameras:
+            if cam.last_frame is not None:
+                self._emit(self.engine.finish(cam.last_frame))
+        self.engine = engine
+
+    def _run_calls(self) -> None:
+        with self._calls_lock:
+            calls, self._calls = self._calls, []
+        for call in calls:
+            call(self)
+
     def _round(self) -> bool:
         """Take at most one frame from each camera in turn; False if none was waiting."""
+        if self._calls:
+            self._run_calls()
         took = False
         for cam in self.cameras:
             frame = cam.slot.take(0)
@@ -146,6 +171,7 @@ class Pipeline:
         cam.analysed += 1
         cam.last_analysed = frame.mono
         cam.last_frame = frame
+        cam.last_detections = detections
         self.heartbeat = time.monotonic()
         events = self.engine.process(frame, detections)
         if events:
