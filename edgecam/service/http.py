@@ -1,7 +1,7 @@
 """The HTTP endpoint: ``/healthz``, ``/metrics`` and ``/cameras/<name>/latest.jpg``.
 
-Standard-library ``http.server`` on one background thread: a scrape every few seconds needs nothing
-more, and it adds no dependency. No authentication: it binds to 127.0.0.1 unless told otherwise.
+Standard-library ``http.server`` on one background thread, one request at a time: a scrape every
+few seconds needs nothing more, and it adds no dependency. No authentication: it binds to 127.0.0.1 unless told otherwise.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import logging
 import re
 import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -37,6 +37,7 @@ class ServiceView(Protocol):
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
+    timeout = 5.0  # a stalled client must not hold the single serving thread for long
 
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
@@ -83,8 +84,8 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("%s " + format, self.address_string(), *args)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(HTTPServer):
+    # One request at a time on one thread: a scrape is cheap, and the thread count stays fixed.
 
     def __init__(
         self, address: tuple[str, int], view: ServiceView, registry: CollectorRegistry
