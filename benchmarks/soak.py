@@ -67,7 +67,9 @@ def _scrape(base: str) -> int:
         return int(err.code)
 
 
-def soak(minutes: float, warmup: float, interval: float, pace: str, fps: float) -> dict[str, object]:
+def soak(
+    minutes: float, warmup: float, interval: float, pace: str, fps: float
+) -> dict[str, object]:
     """Run the soak and return its figures."""
     work = Path(tempfile.mkdtemp(prefix="edgecam-soak-"))
     config, log = work / "soak.yaml", work / "soak.log"
@@ -96,7 +98,7 @@ def soak(minutes: float, warmup: float, interval: float, pace: str, fps: float) 
     after = [s for s in samples if s[0] >= warmup]
     base_rss = after[0][1]
     growth = max(s[1] for s in after) - base_rss
-    threads = sorted({s[2] for s in after})
+    thread_counts = sorted({s[2] for s in after})
     return {
         "minutes": minutes,
         "warmup_s": warmup,
@@ -105,11 +107,11 @@ def soak(minutes: float, warmup: float, interval: float, pace: str, fps: float) 
         "rss_mb_after_warmup": round(base_rss, 1),
         "rss_mb_end": round(after[-1][1], 1),
         "rss_growth_mb": round(growth, 2),
-        "threads": threads,
+        "threads": thread_counts,
         "unhealthy_scrapes": unhealthy,
         "exit_code": code,
         "frames": _frames(log),
-        "ok": growth <= 5.0 and len(threads) == 1 and code == 0 and unhealthy == 0,
+        "ok": growth <= 5.0 and len(thread_counts) == 1 and code == 0 and unhealthy == 0,
     }
 
 

@@ -1,7 +1,8 @@
 """The HTTP endpoint: ``/healthz``, ``/metrics`` and ``/cameras/<name>/latest.jpg``.
 
 Standard-library ``http.server`` on one background thread, one request at a time: a scrape every
-few seconds needs nothing more, and it adds no dependency. No authentication: it binds to 127.0.0.1 unless told otherwise.
+few seconds needs nothing more, and it adds no dependency. No authentication: it binds to
+127.0.0.1 unless told otherwise.
 """
 
 from __future__ import annotations
