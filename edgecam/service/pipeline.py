@@ -72,7 +72,7 @@ class Pipeline:
         self.max_frames = max_frames
         self.stats = PipelineStats()
         self.heartbeat = time.monotonic()
-        """Monotonic time of the last analysed frame (the watchdog looks at it)."""
+        """Monotonic time of the last frame taken from a slot (the watchdog looks at it)."""
         self._ready = threading.Event()
         self._calls: list[Callable[[Pipeline], None]] = []
         self._calls_lock = threading.Lock()
@@ -162,6 +162,8 @@ class Pipeline:
             took = True
             if not cam.detect_enabled or frame.mono - cam.last_analysed < cam.min_interval:
                 cam.skipped += 1
+                # Frames still flow through a paused or rate-limited camera: not a hang.
+                self.heartbeat = time.monotonic()
                 continue
             self._analyse(cam, frame)
             if self.max_frames is not None and self.stats.analysed >= self.max_frames:
