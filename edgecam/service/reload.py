@@ -109,17 +109,14 @@ class Reloader:
 
     def _apply(self, new: Config, changes: ConfigChanges) -> None:
         engine = RuleEngine.from_config(new)
-        sinks = self._build_sinks(new) if _touches_sinks(changes) else None
         done = threading.Event()
-        old_sinks: list[EventSink] = []
 
         def apply(pipeline: Pipeline) -> None:
             if "model" in changes.applied:
                 self._rebuild_detector(new)
             pipeline.replace_engine(engine)
-            if sinks is not None:
-                old_sinks.extend(pipeline.sinks)
-                pipeline.sinks = sinks
+            if _touches_sinks(changes):
+                self._replace_sinks(pipeline, new)
             for cam in pipeline.cameras:
                 if (cam_config := new.cameras.get(cam.name)) is not None:
                     cam.min_interval = 1.0 / cam_config.fps if cam_config.fps else 0.0
@@ -130,8 +127,16 @@ class Reloader:
         if not done.wait(APPLY_TIMEOUT):
             log.warning("reload: the pipeline is busy; the new config applies when it resumes")
         set_level(new.log.level)
-        if old_sinks:
-            self._close_sinks(old_sinks)
+
+    def _replace_sinks(self, pipeline: Pipeline, new: Config) -> None:
+        """Close the old sinks first: an MQTT client id and outbox must not be used twice."""
+        old, pipeline.sinks = pipeline.sinks, []
+        self._close_sinks(old)
+        try:
+            pipeline.sinks = self._build_sinks(new)
+        except EdgecamError as err:
+            log.error("reload: cannot set up the new sinks (%s); back to the previous ones", err)
+            pipeline.sinks = self._build_sinks(self.config)
 
 
 def _touches_sinks(changes: ConfigChanges) -> bool:

@@ -88,11 +88,12 @@ def test_reload_applies_a_good_config_and_keeps_the_old_on_a_bad_one(tmp_path: P
         _wait_events(svc, events, lambda e: e["rule"] == "people")
 
         write_config(config, rule="walkers", extra="log: {level: debug}\n")
+        config.write_text(config.read_text().replace("{name: svc}", "{name: svc2}"))
         svc.signal(signal.SIGHUP)
         reloading = notify.wait_for("RELOADING")
         assert int(reloading["MONOTONIC_USEC"]) > 0
         notify.wait_for("READY")
-        svc.wait_log("reload done: applied rules, log")
+        svc.wait_log("reload done: applied device, rules, log")
         got = _wait_events(svc, events, lambda e: e["rule"] == "walkers")
         assert ("end", "people") in {(e["type"], e["rule"]) for e in got}
 
