@@ -64,6 +64,8 @@ else
     run systemd-sysusers --root="$root" "$root/usr/lib/sysusers.d/edgecam.conf"
 fi
 
+run install -D -m 0644 "$here/../docs/service.md" "$root/usr/share/doc/edgecam/service.md"
+
 say "udev rules for the Coral"
 run install -m 0644 "$here/71-edgecam-coral.rules" "$root/etc/udev/rules.d/71-edgecam-coral.rules"
 

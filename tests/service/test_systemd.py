@@ -102,6 +102,7 @@ def test_installer_into_a_root_prefix_is_idempotent(tmp_path: Path) -> None:
     wants = root / "etc/systemd/system/multi-user.target.wants/edgecam.service"
     assert wants.is_symlink()
     assert (root / "etc/udev/rules.d/71-edgecam-coral.rules").is_file()
+    assert (root / "usr/share/doc/edgecam/service.md").is_file()  # the unit's Documentation=
     assert (root / "etc/edgecam/mqtt-password").stat().st_mode & 0o777 == 0o600
     assert load_config(config).cameras  # the installed sample passes check-config
 
