@@ -40,8 +40,13 @@ def run_service(
     build_detector: Callable[[Config], DetectorLike],
     max_frames: int | None = None,
     notifier: Notifier | None = None,
+    bind_sinks: Callable[[Sequence[EventSink], Pipeline], None] | None = None,
 ) -> PipelineStats:
-    """Run until the sources end, ``max_frames``, or SIGTERM/SIGINT; reload on SIGHUP."""
+    """Run until the sources end, ``max_frames``, or SIGTERM/SIGINT; reload on SIGHUP.
+
+    ``bind_sinks(sinks, pipeline)`` connects new sinks to the pipeline (MQTT ``detect/set``
+    commands), at start-up and after a reload rebuilt them.
+    """
     notifier = notifier or Notifier.from_environ()
     registry = CollectorRegistry()
     histogram = latency_histogram(registry)
@@ -56,6 +61,15 @@ def run_service(
     pipeline = Pipeline(
         config, detector, RuleEngine.from_config(config), sinks, stop=stop, max_frames=max_frames
     )
+    if bind_sinks is not None:
+        bind_sinks(sinks, pipeline)
+
+    def sinks_for(new: Config) -> list[EventSink]:
+        built = build_sinks(new)
+        if bind_sinks is not None:
+            bind_sinks(built, pipeline)
+        return built
+
     state = ServiceState(pipeline, detector, config.health.stale_after)
     registry.register(ServiceCollector(state.figures))
 
@@ -64,7 +78,7 @@ def run_service(
         detector.rebuild()
 
     reloader = (
-        Reloader(config_path, pipeline, build_sinks, rebuild, _closer(config.health.stop_timeout))
+        Reloader(config_path, pipeline, sinks_for, rebuild, _closer(config.health.stop_timeout))
         if config_path is not None
         else None
     )
