@@ -104,8 +104,14 @@ def delivery_figures(sinks: Sequence[object]) -> dict[str, float]:
     total: dict[str, float] = {}
     for sink in sinks:
         if isinstance(sink, ReportsDelivery):
-            for key, value in sink.delivery_metrics().items():
-                total[key] = total.get(key, 0.0) + float(value)
+            figures = dict(sink.delivery_metrics())
+        elif isinstance(depth := getattr(getattr(sink, "outbox", None), "depth", None), int):
+            # A sink with a durable outbox but no delivery_metrics(): its depth is what's pending.
+            figures = {"outbox_depth": depth, "events_pending": depth}
+        else:
+            continue
+        for key, value in figures.items():
+            total[key] = total.get(key, 0.0) + float(value)
     return total
 
 
