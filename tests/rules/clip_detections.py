@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from edgecam.types import Detection, Image
 from tests.helpers import DATA
 
@@ -52,7 +54,7 @@ def main() -> int:
         ok, bgr = capture.read()
         if not ok:
             break
-        rgb: Image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        rgb: Image = np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
         frames.append(encode(detector.detect(rgb)))
     capture.release()
     detector.close()
