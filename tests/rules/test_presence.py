@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from edgecam.types import Detection
 from tests.rules.scripted import at, brief, engine, every, obj, run
 
@@ -72,7 +74,7 @@ def test_update_when_another_object_joins() -> None:
 def test_filters_area_aspect_median_and_per_label() -> None:
     big = obj(0.5, 0.9, w=0.8, h=0.8)
     wide = obj(0.5, 0.9, w=0.4, h=0.1)
-    rules = [
+    rules: list[dict[str, Any]] = [
         {"name": "area", "kind": "presence", "max_area": 0.2},
         {"name": "aspect", "kind": "presence", "min_aspect": 0.2, "max_aspect": 1.0},
         {"name": "median", "kind": "presence", "min_score": 0.3, "min_median_score": 0.6},
