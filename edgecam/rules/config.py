@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
 
 from edgecam.config.base import Duration, Name, StrictModel
 from edgecam.rules.schedule import ResetConfig, ScheduleConfig
@@ -25,6 +25,10 @@ class LabelFilter(StrictModel):
     """Smallest width / height of the box in pixels (people are about 0.3-0.7)."""
     max_aspect: float | None = Field(default=None, ge=0.0)
     """Largest width / height of the box in pixels."""
+
+
+def _as_list(value: object) -> object:
+    return [value] if isinstance(value, dict | ScheduleConfig) else value
 
 
 class RuleBase(StrictModel):
@@ -52,17 +56,17 @@ class RuleBase(StrictModel):
     """Per-label overrides of the filters above, e.g. ``{car: {min_area: 0.02}}``."""
     cooldown: Duration = 0.0
     """Minimum time between two alerts of this rule (``start``/``update``/``count`` events)."""
-    schedule: ScheduleConfig | list[ScheduleConfig] | None = None
-    """When the rule is armed (one window or a list); default: always."""
+    schedule: Annotated[list[ScheduleConfig], BeforeValidator(_as_list)] = Field(
+        default_factory=list
+    )
+    """When the rule is armed: one window or a list of them (any arms it); default: always."""
     snapshot: bool = True
     """Publish an annotated JPEG of the frame with each alert."""
 
     @property
     def schedules(self) -> list[ScheduleConfig]:
-        """The schedule as a list (empty: always armed)."""
-        if self.schedule is None:
-            return []
-        return self.schedule if isinstance(self.schedule, list) else [self.schedule]
+        """The schedule windows (empty: always armed)."""
+        return self.schedule
 
     @model_validator(mode="after")
     def _filters_fit(self) -> RuleBase:
@@ -142,9 +146,23 @@ class AbsenceRuleConfig(RuleBase):
     """How long nothing may match before the state goes ON."""
 
 
+def _kind(value: object) -> str | None:
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    # Tags are not YAML keys (a "line" tag would clash with the line key in error paths).
+    return f"kind={kind}" if isinstance(kind, str) else None
+
+
 RuleConfig = Annotated[
-    PresenceRuleConfig | DwellRuleConfig | LineRuleConfig | CountRuleConfig | AbsenceRuleConfig,
-    Field(discriminator="kind"),
+    Annotated[PresenceRuleConfig, Tag("kind=presence")]
+    | Annotated[DwellRuleConfig, Tag("kind=dwell")]
+    | Annotated[LineRuleConfig, Tag("kind=line")]
+    | Annotated[CountRuleConfig, Tag("kind=count")]
+    | Annotated[AbsenceRuleConfig, Tag("kind=absence")],
+    Discriminator(
+        _kind,
+        custom_error_type="rule_kind",
+        custom_error_message="kind must be one of presence, dwell, line, count, absence",
+    ),
 ]
 """Any rule config; ``kind`` selects the rule."""
 
