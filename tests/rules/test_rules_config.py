@@ -42,7 +42,7 @@ def test_design_example_validates() -> None:
     absence = config.rules[3]
     assert absence.kind == "absence" and absence.absent_for == 600.0
     assert absence.schedules[0].start == "08:00" and absence.schedules[0].end == "18:00"
-    assert config.rules[1].min_dwell == 120.0  # type: ignore[union-attr]
+    assert config.rules[1].kind == "dwell" and config.rules[1].min_dwell == 120.0
 
 
 def test_every_rule_example_loads_and_passes_check_config() -> None:
