@@ -13,6 +13,7 @@ from edgecam.camera.sources import SourceConfig
 from edgecam.config.base import ConfigPath, Name, StrictModel
 from edgecam.rules.areas import LineConfig, MaskConfig, ZoneConfig
 from edgecam.rules.config import RuleConfig
+from edgecam.rules.snapshot import SnapshotStoreConfig
 from edgecam.track.config import TrackerConfig
 
 Loc = tuple[str | int, ...]
@@ -84,6 +85,8 @@ class Config(StrictModel):
     """Cameras by name; the name appears in MQTT topics and events."""
     rules: list[RuleConfig] = Field(default_factory=list)
     """Rules that turn detections into events."""
+    snapshots: SnapshotStoreConfig | None = None
+    """Keep event snapshots on disk too (``{path, max_files, max_bytes}``); default: not kept."""
 
     def reference_problems(self) -> list[tuple[Loc, str]]:
         """Problems that need more than one section to see, e.g. a rule naming an unknown camera."""

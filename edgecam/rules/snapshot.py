@@ -6,14 +6,18 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import Field
 
 from edgecam.config.base import ConfigPath, StrictModel
-from edgecam.config.models import CameraConfig
 from edgecam.rules.events import Event
 from edgecam.types import Box, Frame
+
+if TYPE_CHECKING:
+    from edgecam.config.models import CameraConfig
+    from edgecam.rules.engine import RuleEngine
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +28,16 @@ _AREA = (0, 200, 255)
 
 def _px(point: Sequence[float], size: tuple[int, int]) -> tuple[int, int]:
     return round(point[0] * (size[0] - 1)), round(point[1] * (size[1] - 1))
+
+
+def wants_snapshot(engine: RuleEngine, event: Event) -> bool:
+    """True for alerts (not ``end``) of rules with ``snapshot: true``."""
+    if event.type == "end":
+        return False
+    try:
+        return engine.rule(event.camera, event.rule).config.snapshot
+    except KeyError:
+        return False
 
 
 def render_snapshot(
