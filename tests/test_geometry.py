@@ -20,6 +20,11 @@ from edgecam.geometry import (
 
 coord = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 point = st.tuples(coord, coord)
+# Multiples of 1/4096 (finer than any camera's pixels): cross products of these are exact in
+# binary floating point, so the crossing properties hold exactly. Arbitrary floats such as 1e-38
+# next to 1.0 lose the tiny term to rounding, which says nothing about frames.
+grid = st.integers(0, 4096).map(lambda i: i / 4096)
+gpoint = st.tuples(grid, grid)
 
 
 @st.composite
@@ -61,14 +66,14 @@ def test_rectangle(a: Pt, b: Pt, x: float, y: float) -> None:
     assert point_in_polygon((x, y), rect) == (x0 < x < x1 and y0 < y < y1)
 
 
-@given(point, point, point, point)
+@given(gpoint, gpoint, gpoint, gpoint)
 def test_crossing_is_symmetric(p1: Pt, p2: Pt, q1: Pt, q2: Pt) -> None:
     expected = segments_intersect(p1, p2, q1, q2)
     assert segments_intersect(q1, q2, p1, p2) == expected
     assert segments_intersect(p2, p1, q2, q1) == expected
 
 
-@given(point, point, point, point)
+@given(gpoint, gpoint, gpoint, gpoint)
 def test_crossing_agrees_with_the_parametric_solution(p1: Pt, p2: Pt, q1: Pt, q2: Pt) -> None:
     rx, ry = p2[0] - p1[0], p2[1] - p1[1]
     sx, sy = q2[0] - q1[0], q2[1] - q1[1]
@@ -80,7 +85,7 @@ def test_crossing_agrees_with_the_parametric_solution(p1: Pt, p2: Pt, q1: Pt, q2
     assert segments_intersect(p1, p2, q1, q2) == (0 < t < 1 and 0 < u < 1)
 
 
-@given(point, point, st.floats(0.01, 0.99))
+@given(gpoint, gpoint, st.integers(1, 63).map(lambda i: i / 64))
 def test_a_segment_meets_every_segment_through_one_of_its_points(a: Pt, b: Pt, f: float) -> None:
     assume(a != b)
     mid = (a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1]))

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from edgecam.geometry import anchor_point, point_in_polygon, segments_intersect, side
+from edgecam.geometry import Anchor, anchor_point, point_in_polygon, segments_intersect, side
 from edgecam.rules.areas import LineConfig, MaskConfig, ZoneConfig
 from edgecam.track.config import TrackerConfig
 from edgecam.track.tracker import Track, Tracker
-from edgecam.types import Detection, Frame
+from edgecam.types import Box, Detection, Frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,50 @@ class Observation:
     """Confirmed live tracks, including ones not seen in this frame (coasting)."""
     crossings: list[Crossing] = field(default_factory=list)
     """Line crossings first reported with this frame."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Area:
+    """A zone prepared for fast tests: polygon, anchor and bounding box."""
+
+    name: str
+    polygon: tuple[tuple[float, float], ...]
+    anchor: Anchor
+    enter_frames: int
+    leave_frames: int
+    bbox: tuple[float, float, float, float]
+
+    @classmethod
+    def of(cls, name: str, zone: ZoneConfig) -> _Area:
+        xs, ys = [p[0] for p in zone.polygon], [p[1] for p in zone.polygon]
+        bbox = (min(xs), min(ys), max(xs), max(ys))
+        return cls(
+            name, tuple(zone.polygon), zone.anchor, zone.enter_frames, zone.leave_frames, bbox
+        )
+
+    def contains(self, box: Box) -> bool:
+        """True when the anchor of ``box`` is inside the zone."""
+        x, y = anchor_point(box, self.anchor)
+        b = self.bbox
+        return b[0] <= x <= b[2] and b[1] <= y <= b[3] and point_in_polygon((x, y), self.polygon)
+
+
+@dataclass(frozen=True, slots=True)
+class _Gate:
+    """A line prepared for fast tests."""
+
+    name: str
+    a: tuple[float, float]
+    b: tuple[float, float]
+    anchor: Anchor
+    margin: float
+    inv_length: float
+
+    @classmethod
+    def of(cls, name: str, line: LineConfig) -> _Gate:
+        a, b = line.points
+        length = math.hypot(b[0] - a[0], b[1] - a[1])
+        return cls(name, a, b, line.anchor, line.margin, 1.0 / length)
 
 
 @dataclass(slots=True)
@@ -64,6 +109,8 @@ class Scene:
         self.lines = dict(lines or {})
         self.masks = list(masks)
         self.tracker = Tracker(tracker)
+        self._areas = [_Area.of(name, zone) for name, zone in self.zones.items()]
+        self._gates = [_Gate.of(name, line) for name, line in self.lines.items()]
         self._streaks: dict[tuple[int, str], _Streak] = {}
         self._sides: dict[tuple[int, str], _LineSide] = {}
         self._pending: dict[int, list[Crossing]] = {}
@@ -94,8 +141,9 @@ class Scene:
         return Observation(frame, [t for t in tracks if t.confirmed], crossings)
 
     def _update_zones(self, track: Track, now: float) -> None:
-        for name, zone in self.zones.items():
-            inside = point_in_polygon(anchor_point(track.box, zone.anchor), zone.polygon)
+        for zone in self._areas:
+            name = zone.name
+            inside = zone.contains(track.box)
             if inside == (name in track.zones):
                 self._streaks.pop((track.id, name), None)
                 continue
@@ -116,12 +164,11 @@ class Scene:
                     track.zone_since.pop(name, None)
 
     def _update_lines(self, track: Track) -> None:
-        for name, line in self.lines.items():
-            a, b = line.points
+        for line in self._gates:
+            name, a, b = line.name, line.a, line.b
             point = anchor_point(track.box, line.anchor)
             # Signed distance to the infinite line; within the margin counts as on the line.
-            length = ((b[0] - a[0]) ** 2 + (b[1] - a[1]) ** 2) ** 0.5
-            dist = side(a, b, point) / length
+            dist = side(a, b, point) * line.inv_length
             if abs(dist) <= line.margin:
                 continue
             sign = 1 if dist > 0 else -1
