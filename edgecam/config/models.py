@@ -11,7 +11,10 @@ from pydantic import Field, field_validator
 from edgecam import bundled
 from edgecam.camera.sources import SourceConfig
 from edgecam.config.base import ConfigPath, Duration, Name, StrictModel
+from edgecam.rules.areas import LineConfig, MaskConfig, ZoneConfig
 from edgecam.rules.config import RuleConfig
+from edgecam.rules.snapshot import SnapshotStoreConfig
+from edgecam.track.config import TrackerConfig
 
 Loc = tuple[str | int, ...]
 
@@ -63,6 +66,14 @@ class CameraConfig(StrictModel):
     """The frame source; its ``type`` picks the backend."""
     fps: float | None = Field(default=None, gt=0.0, le=120.0)
     """Maximum frames per second sent to the detector; default: as fast as frames come."""
+    zones: dict[Name, ZoneConfig] = Field(default_factory=dict)
+    """Named polygons that rules refer to (``zone:``)."""
+    lines: dict[Name, LineConfig] = Field(default_factory=dict)
+    """Named directed lines that line and count rules refer to (``line:``)."""
+    masks: list[MaskConfig] = Field(default_factory=list)
+    """Areas whose detections are ignored."""
+    tracker: TrackerConfig = Field(default_factory=TrackerConfig)
+    """How detections are tied into tracks across frames."""
 
 
 _LISTEN = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})$")
@@ -118,6 +129,8 @@ class Config(StrictModel):
     """Cameras by name; the name appears in MQTT topics and events."""
     rules: list[RuleConfig] = Field(default_factory=list)
     """Rules that turn detections into events."""
+    snapshots: SnapshotStoreConfig | None = None
+    """Keep event snapshots on disk too (``{path, max_files, max_bytes}``); default: not kept."""
     http: HttpConfig = Field(default_factory=HttpConfig)
     """Health, metrics and latest frames over HTTP."""
     log: LogConfig = Field(default_factory=LogConfig)
@@ -137,5 +150,27 @@ class Config(StrictModel):
                 known = ", ".join(sorted(self.cameras))
                 problems.append(
                     (("rules", index, "camera"), f"unknown camera {rule.camera!r}; known: {known}")
+                )
+            else:
+                problems += self._area_problems(index, rule)
+        return problems
+
+    def _area_problems(self, index: int, rule: RuleConfig) -> list[tuple[Loc, str]]:
+        """A rule's ``zone``/``line`` must exist on its camera (on every camera without one)."""
+        problems: list[tuple[Loc, str]] = []
+        cameras = [rule.camera] if rule.camera else list(self.cameras)
+        for key in ("zone", "line"):
+            name = getattr(rule, key, None)
+            if name is None:
+                continue
+            lacking = [c for c in cameras if name not in getattr(self.cameras[c], f"{key}s")]
+            for camera in lacking:
+                known = ", ".join(sorted(getattr(self.cameras[camera], f"{key}s"))) or "none"
+                problems.append(
+                    (
+                        ("rules", index, key),
+                        f"camera {camera!r} has no {key} {name!r} (its {key}s: {known});"
+                        f" define it under cameras.{camera}.{key}s or fix the name",
+                    )
                 )
         return problems

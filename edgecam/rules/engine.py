@@ -1,41 +1,129 @@
-"""The rule engine: every rule of every camera, advanced once per analysed frame."""
+"""The rule engine: per camera a scene (masks, tracker, zones, lines) and that camera's rules."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from edgecam.config.models import Config
-from edgecam.rules.config import RuleConfig
+from edgecam.config.models import CameraConfig, Config
+from edgecam.rules.base import Rule
+from edgecam.rules.config import (
+    AbsenceRuleConfig,
+    AnyRuleConfig,
+    CountRuleConfig,
+    DwellRuleConfig,
+    LineRuleConfig,
+    PresenceRuleConfig,
+)
+from edgecam.rules.counting import CountRule, LineRule
+from edgecam.rules.dwell import DwellRule
 from edgecam.rules.events import Event, new_event_id
-from edgecam.rules.presence import PresenceRule
+from edgecam.rules.presence import AbsenceRule, PresenceRule
+from edgecam.rules.scene import Scene
 from edgecam.types import Detection, Frame
 
 
+def build_rule(config: AnyRuleConfig, camera: str, new_id: Callable[[], str]) -> Rule:
+    """The runtime rule for ``config`` on ``camera``."""
+    if isinstance(config, PresenceRuleConfig):
+        return PresenceRule(config, camera, new_id)
+    if isinstance(config, DwellRuleConfig):
+        return DwellRule(config, camera, new_id)
+    if isinstance(config, LineRuleConfig):
+        return LineRule(config, camera, new_id)
+    if isinstance(config, CountRuleConfig):
+        return CountRule(config, camera, new_id)
+    if isinstance(config, AbsenceRuleConfig):
+        return AbsenceRule(config, camera, new_id)
+    raise TypeError(f"unknown rule config {type(config).__name__}")
+
+
+class CameraRules:
+    """One camera's scene and rules."""
+
+    def __init__(self, scene: Scene, rules: list[Rule]) -> None:
+        self.scene = scene
+        self.rules = rules
+
+    def process(self, frame: Frame, detections: Sequence[Detection]) -> list[Event]:
+        """Track, then run every rule on the observation."""
+        obs = self.scene.observe(frame, detections)
+        events: list[Event] = []
+        for rule in self.rules:
+            events.extend(rule.step(obs))
+        return events
+
+
+def _needs_areas(rule: AnyRuleConfig) -> bool:
+    return getattr(rule, "zone", None) is not None or getattr(rule, "line", None) is not None
+
+
 class RuleEngine:
-    """Holds the rules' state; pure apart from that: time comes in with the frame."""
+    """Holds the tracking and rule state of every camera; time comes in with the frames."""
 
     def __init__(
-        self, rules: Sequence[RuleConfig], new_id: Callable[[], str] = new_event_id
+        self,
+        rules: Sequence[AnyRuleConfig],
+        cameras: dict[str, CameraConfig] | None = None,
+        new_id: Callable[[], str] = new_event_id,
     ) -> None:
-        self._rules = [PresenceRule(config, new_id) for config in rules]
+        self._rule_configs = list(rules)
+        self._camera_configs = dict(cameras or {})
+        self._new_id = new_id
+        self._cameras: dict[str, CameraRules] = {}
 
     @classmethod
     def from_config(cls, config: Config, new_id: Callable[[], str] = new_event_id) -> RuleEngine:
         """The engine for a validated config (rules, and the cameras' zones and lines)."""
-        return cls(config.rules, new_id)
+        return cls(config.rules, config.cameras, new_id)
+
+    def camera(self, name: str) -> CameraRules:
+        """The scene and rules of camera ``name``, built on its first frame."""
+        if (found := self._cameras.get(name)) is not None:
+            return found
+        cam = self._camera_configs.get(name)
+        if cam is None:
+            # A camera the config does not know: rules for every camera that need no areas.
+            scene = Scene()
+            configs = [r for r in self._rule_configs if r.camera is None and not _needs_areas(r)]
+        else:
+            scene = Scene(cam.zones, cam.lines, cam.masks, cam.tracker)
+            configs = [r for r in self._rule_configs if r.camera in (None, name)]
+        built = CameraRules(scene, [build_rule(r, name, self._new_id) for r in configs])
+        self._cameras[name] = built
+        return built
 
     def process(self, frame: Frame, detections: Sequence[Detection]) -> list[Event]:
         """Events caused by one analysed frame of ``frame.camera``."""
-        events: list[Event] = []
-        for rule in self._rules:
-            if rule.applies_to(frame.camera):
-                events.extend(rule.evaluate(frame, detections))
-        return events
+        return self.camera(frame.camera).process(frame, detections)
 
     def finish(self, frame: Frame) -> list[Event]:
         """Close open states of ``frame.camera`` at the end of its stream."""
         events: list[Event] = []
-        for rule in self._rules:
-            if rule.applies_to(frame.camera):
-                events.extend(rule.finish(frame))
+        for rule in self.camera(frame.camera).rules:
+            events.extend(rule.finish(frame))
         return events
+
+    def states(self) -> dict[tuple[str, str], bool]:
+        """``(camera, rule) -> ON?`` for every rule with a state (retained MQTT ``state``)."""
+        return {
+            (cam, rule.name): state
+            for cam, rules in self._cameras.items()
+            for rule in rules.rules
+            if (state := rule.state()) is not None
+        }
+
+    def counts(self) -> dict[tuple[str, str], int]:
+        """``(camera, rule) -> count`` for line and count rules (retained MQTT ``count``)."""
+        return {
+            (cam, rule.name): count
+            for cam, rules in self._cameras.items()
+            for rule in rules.rules
+            if (count := rule.count()) is not None
+        }
+
+    def rule(self, camera: str, name: str) -> Rule:
+        """The runtime rule ``name`` of ``camera`` (for tests and introspection)."""
+        for rule in self.camera(camera).rules:
+            if rule.name == name:
+                return rule
+        raise KeyError(f"no rule {name!r} on camera {camera!r}")

@@ -1,75 +1,130 @@
-"""Presence: a labelled object in a camera's view with a minimum score."""
+"""Presence and absence: a state that is ON while matching objects are (or are not) in view."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
-from edgecam.rules.config import PresenceRuleConfig
-from edgecam.rules.events import Event, iso_utc, new_event_id
-from edgecam.types import Detection, Frame
+from edgecam.rules.base import Rule
+from edgecam.rules.config import AbsenceRuleConfig, PresenceRuleConfig
+from edgecam.rules.events import Event, new_event_id
+from edgecam.rules.scene import Observation
+from edgecam.track.tracker import Track
+from edgecam.types import Frame
 
 
-class PresenceRule:
-    """Emits ``start`` when a match appears and ``end`` once none was seen for ``off_delay``."""
+def visible_matches(rule: Rule, zone: str | None, obs: Observation) -> list[Track]:
+    """Tracks seen in this frame that pass the rule's filters and are in ``zone`` if one is set."""
+    return [
+        t
+        for t in obs.tracks
+        if t.seen_now and (zone is None or zone in t.zones) and rule.matches(t, obs.frame)
+    ]
+
+
+class PresenceRule(Rule):
+    """``start`` once objects were present for ``min_duration``; ``end`` after ``off_delay``."""
+
+    config: PresenceRuleConfig
 
     def __init__(
-        self, config: PresenceRuleConfig, new_id: Callable[[], str] = new_event_id
+        self, config: PresenceRuleConfig, camera: str, new_id: Callable[[], str] = new_event_id
     ) -> None:
-        self.config = config
-        self.name = config.name
-        self._labels = frozenset(config.labels)
-        self._new_id = new_id
+        super().__init__(config, camera, new_id)
         self.active = False
-        self._last_seen = 0.0
-        self._last_match: Detection | None = None
-        self._ended_at = float("-inf")
+        self._last_seen = float("-inf")
+        self._pending_since: float | None = None
+        self._members: set[int] = set()
+        self._last_track: Track | None = None
 
-    def applies_to(self, camera: str) -> bool:
-        """True when this rule watches ``camera``."""
-        return self.config.camera is None or self.config.camera == camera
-
-    def best_match(self, detections: Sequence[Detection]) -> Detection | None:
-        """The highest-scoring detection that satisfies the rule's filters."""
-        best = None
-        for det in detections:
-            matches = det.label in self._labels and det.score >= self.config.min_score
-            if matches and (best is None or det.score > best.score):
-                best = det
-        return best
-
-    def evaluate(self, frame: Frame, detections: Sequence[Detection]) -> list[Event]:
-        """Advance the rule by one analysed frame; time is the frame's monotonic time."""
-        match = self.best_match(detections)
-        now = frame.mono
-        if match is not None:
-            self._last_seen = now
-            self._last_match = match
-            if not self.active and now - self._ended_at >= self.config.cooldown:
-                self.active = True
-                return [self._event("start", frame, match)]
+    def evaluate(self, obs: Observation, rearmed: bool) -> list[Event]:
+        """Advance by one frame."""
+        now, zone = obs.frame.mono, self.config.zone
+        found = visible_matches(self, zone, obs)
+        best = max(found, key=lambda t: t.score) if found else None
+        if best is not None:
+            self._last_seen, self._last_track = now, best
+        if not self.active:
+            return self._maybe_start(obs, found)
+        if found:
+            new = [t for t in found if t.id not in self._members]
+            self._members.update(t.id for t in new)
+            if new and self.config.updates and self.cooled(now):
+                self.last_alert = now
+                return [self.event("update", obs.frame, new[0], zone=zone)]
             return []
-        if self.active and now - self._last_seen >= self.config.off_delay:
-            self.active = False
-            self._ended_at = now
-            return [self._event("end", frame, self._last_match)]
+        if now - self._last_seen >= self.config.off_delay:
+            return self.finish(obs.frame)
         return []
 
+    def _maybe_start(self, obs: Observation, found: list[Track]) -> list[Event]:
+        now = obs.frame.mono
+        if not found:
+            # A gap longer than off_delay restarts the min_duration wait.
+            if self._pending_since is not None and now - self._last_seen > self.config.off_delay:
+                self._pending_since = None
+            return []
+        if self._pending_since is None:
+            self._pending_since = now
+        if now - self._pending_since < self.config.min_duration or not self.cooled(now):
+            return []
+        self.active, self.last_alert = True, now
+        self._members = {t.id for t in found}
+        return [self.event("start", obs.frame, self._last_track, zone=self.config.zone)]
+
     def finish(self, frame: Frame) -> list[Event]:
-        """Close an open presence when the stream ends."""
+        """Go OFF with an ``end`` event if ON."""
+        self._pending_since = None
         if not self.active:
             return []
         self.active = False
-        return [self._event("end", frame, self._last_match)]
+        return [self.event("end", frame, self._last_track, zone=self.config.zone)]
 
-    def _event(self, kind: str, frame: Frame, det: Detection | None) -> Event:
-        return Event(
-            id=self._new_id(),
-            type="start" if kind == "start" else "end",
-            rule=self.name,
-            camera=frame.camera,
-            ts=iso_utc(frame.wall),
-            frame_seq=frame.seq,
-            label=det.label if det else None,
-            score=det.score if det else None,
-            box=det.box if det else None,
-        )
+    def state(self) -> bool:
+        """True while ON."""
+        return self.active
+
+
+class AbsenceRule(Rule):
+    """``start`` when nothing matching was seen for ``for``; ``end`` when something appears."""
+
+    config: AbsenceRuleConfig
+
+    def __init__(
+        self, config: AbsenceRuleConfig, camera: str, new_id: Callable[[], str] = new_event_id
+    ) -> None:
+        super().__init__(config, camera, new_id)
+        self.active = False
+        self._last_present: float | None = None
+
+    def evaluate(self, obs: Observation, rearmed: bool) -> list[Event]:
+        """Advance by one frame; absence is timed from arming (or the first frame) at the latest."""
+        now, zone = obs.frame.mono, self.config.zone
+        if rearmed or self._last_present is None:
+            self._last_present = now
+        found = visible_matches(self, zone, obs)
+        if found:
+            self._last_present = now
+            if self.active:
+                self.active = False
+                best = max(found, key=lambda t: t.score)
+                return [self.event("end", obs.frame, best, zone=zone)]
+            return []
+        if (
+            not self.active
+            and now - self._last_present >= self.config.absent_for
+            and self.cooled(now)
+        ):
+            self.active, self.last_alert = True, now
+            return [self.event("start", obs.frame, zone=zone)]
+        return []
+
+    def finish(self, frame: Frame) -> list[Event]:
+        """Go OFF with an ``end`` event if ON."""
+        if not self.active:
+            return []
+        self.active = False
+        return [self.event("end", frame, zone=self.config.zone)]
+
+    def state(self) -> bool:
+        """True while nothing matching is there."""
+        return self.active

@@ -22,4 +22,8 @@ def build_sinks(config: Config, events: str | None) -> list[EventSink]:
         except OSError as err:
             raise ConfigError(f"--events {events}: cannot open for writing: {err}") from err
         sinks.append(JsonLinesSink(stream, owns_stream=True))
+    if config.snapshots is not None:
+        from edgecam.rules.snapshot import SnapshotStore
+
+        sinks.append(SnapshotStore(config.snapshots))
     return sinks

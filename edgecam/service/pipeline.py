@@ -183,6 +183,21 @@ class Pipeline:
         events = self.engine.process(frame, detections)
         if events:
             self._emit(events)
+            self._snapshots(frame, events, detections)
+
+    def _snapshots(
+        self, frame: Frame, events: Sequence[Event], detections: Sequence[Detection]
+    ) -> None:
+        """One annotated JPEG per rule that alerted on this frame, handed to every sink."""
+        from edgecam.rules.snapshot import render_snapshot, wants_snapshot
+
+        latest = {e.rule: e for e in events if wants_snapshot(self.engine, e)}
+        camera = self.config.cameras.get(frame.camera)
+        boxes = [d.box for d in detections]
+        for event in latest.values():
+            jpeg = render_snapshot(frame, event, camera, boxes=boxes)
+            for sink in self.sinks:
+                sink.snapshot(frame.camera, event.rule, jpeg)
 
     def _emit(self, events: Sequence[Event]) -> None:
         self.stats.events += len(events)

@@ -1,0 +1,150 @@
+"""What every rule shares: object filters, schedule, cooldown and event building."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from edgecam.rules.config import AnyRuleConfig, LabelFilter
+from edgecam.rules.events import Event, EventType, iso_utc
+from edgecam.rules.scene import Observation
+from edgecam.track.tracker import Track
+from edgecam.types import Frame
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Resolved filters for one label."""
+
+    min_score: float
+    min_median_score: float
+    min_area: float
+    max_area: float
+    min_aspect: float
+    max_aspect: float
+
+
+def _resolve(rule: AnyRuleConfig, override: LabelFilter | None) -> Filter:
+    def pick(key: str, default: float) -> float:
+        value = getattr(override, key, None) if override is not None else None
+        return float(value) if value is not None else default
+
+    return Filter(
+        pick("min_score", rule.min_score),
+        pick("min_median_score", rule.min_median_score),
+        pick("min_area", rule.min_area),
+        pick("max_area", rule.max_area),
+        pick("min_aspect", rule.min_aspect),
+        pick("max_aspect", rule.max_aspect if rule.max_aspect is not None else float("inf")),
+    )
+
+
+class Matcher:
+    """Decides whether a track is one a rule cares about (labels and filters)."""
+
+    def __init__(self, rule: AnyRuleConfig) -> None:
+        self.filters = {label: _resolve(rule, rule.filters.get(label)) for label in rule.labels}
+
+    def __call__(self, track: Track, frame: Frame) -> bool:
+        """True when ``track`` passes the filters for its label."""
+        f = self.filters.get(track.label)
+        if f is None or track.score < f.min_score:
+            return False
+        box = track.box
+        w, h = box[2] - box[0], box[3] - box[1]
+        area = w * h
+        if not f.min_area <= area <= f.max_area:
+            return False
+        if f.min_aspect > 0.0 or f.max_aspect != float("inf"):
+            width, height = frame.size
+            aspect = (w * width) / (h * height) if h > 0 else float("inf")
+            if not f.min_aspect <= aspect <= f.max_aspect:
+                return False
+        return f.min_median_score <= 0.0 or track.median_score >= f.min_median_score
+
+
+class Rule:
+    """Base of the rule kinds: call :meth:`step` once per frame of the rule's camera."""
+
+    def __init__(self, config: AnyRuleConfig, camera: str, new_id: Callable[[], str]) -> None:
+        self.config = config
+        self.name = config.name
+        self.camera = camera
+        self.matches = Matcher(config)
+        self._new_id = new_id
+        self._schedules = config.schedules
+        self._armed_minute: tuple[int, bool] | None = None
+        self.armed = True
+        self.last_alert = float("-inf")
+
+    def is_armed(self, wall: float) -> bool:
+        """Whether the schedule arms the rule at ``wall`` (cached per minute of wall time)."""
+        if not self._schedules:
+            return True
+        minute = int(wall // 60)
+        if self._armed_minute is None or self._armed_minute[0] != minute:
+            armed = any(s.armed(wall) for s in self._schedules)
+            self._armed_minute = (minute, armed)
+        return self._armed_minute[1]
+
+    def step(self, obs: Observation) -> list[Event]:
+        """Advance by one frame: evaluate when armed, close open states when disarmed."""
+        armed = self.is_armed(obs.frame.wall)
+        was, self.armed = self.armed, armed
+        if armed:
+            return self.evaluate(obs, rearmed=not was)
+        return self.disarm(obs.frame) if was else []
+
+    def cooled(self, now: float) -> bool:
+        """True when the cooldown since the last alert has passed."""
+        return now - self.last_alert >= self.config.cooldown
+
+    def evaluate(self, obs: Observation, rearmed: bool) -> list[Event]:
+        """Events for one frame while armed; ``rearmed`` on the first frame after disarm."""
+        raise NotImplementedError
+
+    def disarm(self, frame: Frame) -> list[Event]:
+        """The schedule ended: close open states."""
+        return self.finish(frame)
+
+    def finish(self, frame: Frame) -> list[Event]:
+        """The stream ended: close open states."""
+        return []
+
+    def state(self) -> bool | None:
+        """ON/OFF for rules with a state, None for counting rules."""
+        return None
+
+    def count(self) -> int | None:
+        """The published count for counting rules, None for others."""
+        return None
+
+    def event(
+        self,
+        kind: EventType,
+        frame: Frame,
+        track: Track | None = None,
+        *,
+        zone: str | None = None,
+        line: str | None = None,
+        direction: Literal["in", "out"] | None = None,
+        count: int | None = None,
+    ) -> Event:
+        """An event of this rule, with the track's label, score and box when there is one."""
+        return Event(
+            id=self._new_id(),
+            type=kind,
+            rule=self.name,
+            camera=self.camera,
+            ts=iso_utc(frame.wall),
+            frame_seq=frame.seq,
+            label=track.label if track else None,
+            score=track.score if track else None,
+            box=track.box if track else None,
+            track_id=track.id if track else None,
+            zone=zone,
+            line=line,
+            direction=direction,
+            count=count,
+        )

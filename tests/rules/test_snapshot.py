@@ -1,0 +1,118 @@
+"""Snapshots: rendering, the disk keeper's limits, and the pipeline handing them to sinks."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from edgecam.config.models import CameraConfig, Config
+from edgecam.detect.detector import Detector
+from edgecam.rules.engine import RuleEngine
+from edgecam.rules.events import Event
+from edgecam.rules.snapshot import SnapshotStore, SnapshotStoreConfig, render_snapshot
+from edgecam.service.pipeline import Pipeline
+from edgecam.types import Frame
+from tests.helpers import DATA
+
+CAMERA = CameraConfig.model_validate(
+    {
+        "source": {"type": "file", "path": "x.avi"},
+        "zones": {"z": {"polygon": [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9]]}},
+        "lines": {"l": {"points": [[0.5, 0.0], [0.5, 1.0]]}},
+    }
+)
+
+
+def decode(jpeg: bytes) -> np.ndarray:
+    image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert image is not None
+    return np.asarray(image)
+
+
+def event(**fields: object) -> Event:
+    base: dict[str, object] = {
+        "id": "x", "type": "start", "rule": "r", "camera": "c", "ts": "t", "frame_seq": 1,
+        "label": "person", "score": 0.9, "box": (0.25, 0.25, 0.75, 0.75), "track_id": 3,
+    }  # fmt: skip
+    return Event(**{**base, **fields})  # type: ignore[arg-type]
+
+
+def test_render_draws_box_and_zone() -> None:
+    frame = Frame(np.zeros((120, 160, 3), np.uint8), 1, 0.0, 0.0, "c")
+    jpeg = render_snapshot(frame, event(zone="z"), CAMERA)
+    assert jpeg[:2] == b"\xff\xd8"
+    image = decode(jpeg)
+    assert image.shape == (120, 160, 3)
+    r, g, b = image[30 + 30, 40][::-1]  # left edge of the event box: red-orange
+    assert r > 150 and g < 120 and b < 120
+    assert image[12, 80].max() > 100  # the zone's top edge (y = 0.1)
+    assert image[100, 80].max() < 60  # nothing drawn inside the empty frame
+    line = render_snapshot(frame, event(line="l", box=None, direction="in"), CAMERA)
+    drawn = decode(line)
+    assert drawn[60, 80].max() > 100  # the line down the middle
+
+
+def test_store_keeps_count_and_size_limits(tmp_path: Path) -> None:
+    store = SnapshotStore(SnapshotStoreConfig(path=tmp_path, max_files=3, max_bytes=10_000))
+    for i in range(5):
+        store.snapshot("cam", f"rule{i}", b"x" * 1000)
+    assert [p.name.split("_")[-1] for p in store.files] == ["rule2.jpg", "rule3.jpg", "rule4.jpg"]
+    assert sorted(tmp_path.glob("cam/*.jpg")) == sorted(store.files)
+    store.snapshot("cam", "big", b"x" * 9500)
+    assert [p.name.split("_")[-1] for p in store.files] == ["big.jpg"]
+    # A restart picks up what is on disk.
+    again = SnapshotStore(SnapshotStoreConfig(path=tmp_path, max_files=3, max_bytes=10_000))
+    assert again.files == store.files
+
+
+class Recorder:
+    """A sink that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.snapshots: list[tuple[str, str, bytes]] = []
+
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+
+    def snapshot(self, camera: str, rule: str, jpeg: bytes) -> None:
+        self.snapshots.append((camera, rule, jpeg))
+
+    def stats(self, stats: Mapping[str, object]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_pipeline_hands_snapshots_to_sinks(detector: Detector) -> None:
+    config = Config.model_validate(
+        {
+            "cameras": {
+                "plaza": {
+                    "source": {"type": "file", "path": str(DATA / "vtest.avi"), "pace": "every"},
+                    "tracker": {"min_hits": 1},
+                }
+            },
+            "rules": [
+                {"name": "people", "kind": "presence"},
+                {"name": "quiet", "kind": "presence", "snapshot": False},
+            ],
+        }
+    )
+    sink = Recorder()
+    pipeline = Pipeline(
+        config, detector, RuleEngine.from_config(config), [sink], stop=threading.Event(),
+        max_frames=3,
+    )  # fmt: skip
+    pipeline.start()
+    pipeline.run()
+    assert [(e.type, e.rule) for e in sink.events] == [
+        ("start", "people"), ("start", "quiet"), ("end", "people"), ("end", "quiet"),
+    ]  # fmt: skip
+    assert [(c, r) for c, r, _ in sink.snapshots] == [("plaza", "people")]
+    assert sink.snapshots[0][2][:2] == b"\xff\xd8"
