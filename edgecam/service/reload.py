@@ -140,4 +140,5 @@ class Reloader:
 
 
 def _touches_sinks(changes: ConfigChanges) -> bool:
-    return any(key in changes.applied for key in ("mqtt", "device"))
+    # Sections that build_sinks reads: a change there means new sinks.
+    return any(key in changes.applied for key in ("mqtt", "device", "snapshots"))
