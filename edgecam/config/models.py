@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 from edgecam import bundled
 from edgecam.camera.sources import SourceConfig
 from edgecam.config.base import ConfigPath, Name, StrictModel
+from edgecam.publish.config import MqttConfig
 from edgecam.rules.config import RuleConfig
 
 Loc = tuple[str | int, ...]
@@ -74,6 +75,8 @@ class Config(StrictModel):
     """Cameras by name; the name appears in MQTT topics and events."""
     rules: list[RuleConfig] = Field(default_factory=list)
     """Rules that turn detections into events."""
+    mqtt: MqttConfig | None = None
+    """The MQTT broker to publish to; absent: no MQTT (events only with ``--events``)."""
 
     def reference_problems(self) -> list[tuple[Loc, str]]:
         """Problems that need more than one section to see, e.g. a rule naming an unknown camera."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from edgecam.config.models import Config
@@ -22,4 +23,19 @@ def build_sinks(config: Config, events: str | None) -> list[EventSink]:
         except OSError as err:
             raise ConfigError(f"--events {events}: cannot open for writing: {err}") from err
         sinks.append(JsonLinesSink(stream, owns_stream=True))
+    if config.mqtt is not None:
+        from edgecam.publish.mqtt import MqttSink
+
+        mqtt = MqttSink.from_config(config)
+        mqtt.start()
+        sinks.append(mqtt)
     return sinks
+
+
+def bind_detect_commands(sinks: Sequence[EventSink], handler: Callable[[str, bool], None]) -> None:
+    """Route MQTT ``detect/set`` commands of every MQTT sink to ``handler(camera, enabled)``."""
+    from edgecam.publish.mqtt import MqttSink
+
+    for sink in sinks:
+        if isinstance(sink, MqttSink):
+            sink.on_detect_command = handler
