@@ -13,7 +13,7 @@ from edgecam.publish.jsonl import JsonLinesSink
 
 
 def build_sinks(config: Config, events: str | None) -> list[EventSink]:
-    """The sinks for ``config``: ``--events`` (a file or ``-`` for stdout), then MQTT."""
+    """The sinks for ``config``: MQTT (started), then ``--events`` (a file or ``-``)."""
     sinks: list[EventSink] = []
     if events == "-":
         sinks.append(JsonLinesSink(sys.stdout))
@@ -28,7 +28,8 @@ def build_sinks(config: Config, events: str | None) -> list[EventSink]:
 
         mqtt = MqttSink.from_config(config)
         mqtt.start()
-        sinks.append(mqtt)
+        # First: an event is durable in the outbox before any other sink has seen it.
+        sinks.insert(0, mqtt)
     return sinks
 
 

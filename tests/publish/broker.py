@@ -245,3 +245,12 @@ class Subscriber:
         if self._client is not None:
             self._client.disconnect()
             self._client.loop_stop()
+
+
+def wait_until(done: Callable[[], bool], timeout: float = 30.0, what: str = "") -> None:
+    """Poll ``done()`` until it holds; fail after ``timeout`` (not a timing test)."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or done}")
+        time.sleep(0.02)

@@ -11,6 +11,8 @@ from tests.publish.broker import Broker, Certs, Subscriber, make_certs
 
 USER = "edgecam"
 PASSWORD = "s3cret-Pa55word"
+READER = "reader"
+READER_PASSWORD = "reader-Pa55word"
 
 
 @pytest.fixture
@@ -30,8 +32,10 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
 
 @pytest.fixture
 def secure_broker(tmp_path: Path, certs: Certs) -> Iterator[Broker]:
-    """A running broker that speaks only TLS and wants user ``edgecam``'s password."""
-    server = Broker(tmp_path / "broker", certs=certs, users={USER: PASSWORD})
+    """A running broker that speaks only TLS and wants passwords (``edgecam``, ``reader``)."""
+    server = Broker(
+        tmp_path / "broker", certs=certs, users={USER: PASSWORD, READER: READER_PASSWORD}
+    )
     server.start()
     yield server
     server.stop()
