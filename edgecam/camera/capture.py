@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 import time
 
@@ -34,6 +36,7 @@ class CaptureThread(threading.Thread):
 
     def run(self) -> None:
         """Read until the source ends, fails or the service stops; then close the slot."""
+        _lower_priority()
         try:
             self._loop()
         except CameraError as err:
@@ -55,3 +58,17 @@ class CaptureThread(threading.Thread):
             self.frames += 1
             self.slot.put(frame, self._stop_event)
             self._ready.set()
+
+
+CAPTURE_NICENESS = 5
+
+
+def _lower_priority() -> None:
+    """Make the calling capture thread yield to the inference threads when cores are scarce.
+
+    On a CPU-bound Pi, TFLite's worker threads meet at a barrier inside every invoke; a decoder
+    thread that preempts one of them stalls the whole invoke. Capture is light work and gets the
+    gaps instead. Linux applies nice per thread; elsewhere this does nothing.
+    """
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), CAPTURE_NICENESS)

@@ -97,6 +97,11 @@ class Pipeline:
 
     def start(self) -> None:
         """Open every source (raising CameraError on failure) and start the capture threads."""
+        import cv2
+
+        # OpenCV's own thread pool would compete with the inference threads for the same cores;
+        # its per-frame work (colour conversion, one resize) is small enough for one thread.
+        cv2.setNumThreads(1)
         for cam in self.cameras:
             cam.capture.source.open()
         for cam in self.cameras:
