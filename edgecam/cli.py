@@ -112,7 +112,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from edgecam.config import load_config
     from edgecam.detect.detector import Detector
     from edgecam.rules.engine import RuleEngine
-    from edgecam.service.build import build_sinks
+    from edgecam.service.build import bind_detect_commands, build_sinks
     from edgecam.service.demo import demo_config
     from edgecam.service.pipeline import Pipeline
 
@@ -127,6 +127,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         config, detector, RuleEngine.from_config(config), sinks, stop=stop,
         max_frames=args.max_frames,
     )  # fmt: skip
+    bind_detect_commands(sinks, pipeline.set_detect)
     _stop_on_signals(stop)
     try:
         pipeline.start()

@@ -11,6 +11,7 @@ from pydantic import Field, field_validator
 from edgecam import bundled
 from edgecam.camera.sources import SourceConfig
 from edgecam.config.base import ConfigPath, Name, StrictModel
+from edgecam.publish.config import MqttConfig
 from edgecam.rules.areas import LineConfig, MaskConfig, ZoneConfig
 from edgecam.rules.config import RuleConfig
 from edgecam.rules.snapshot import SnapshotStoreConfig
@@ -87,6 +88,8 @@ class Config(StrictModel):
     """Rules that turn detections into events."""
     snapshots: SnapshotStoreConfig | None = None
     """Keep event snapshots on disk too (``{path, max_files, max_bytes}``); default: not kept."""
+    mqtt: MqttConfig | None = None
+    """The MQTT broker to publish to; absent: no MQTT (events only with ``--events``)."""
 
     def reference_problems(self) -> list[tuple[Loc, str]]:
         """Problems that need more than one section to see, e.g. a rule naming an unknown camera."""
