@@ -34,7 +34,7 @@ class MotionConfig(StrictModel):
     """Fraction of the (unmasked) frame that must change to count as motion."""
     learning_rate: float = Field(default=0.05, gt=0.0, le=1.0)
     """How fast the background follows the scene (per analysed frame); higher forgets sooner."""
-    width: int = Field(default=128, ge=16, le=640)
+    width: int = Field(default=160, ge=16, le=640)
     """Width the frame is shrunk to before comparing; smaller is cheaper and ignores noise."""
     mask: list[list[Point]] = Field(default_factory=list)
     """Polygons (normalised ``[x, y]`` points) where motion is ignored: trees, roads, clocks."""
@@ -106,8 +106,9 @@ class MotionGate:
             self._resize_state(w, h)
         width = self.config.width
         height = max(1, round(h * width / w))
-        # Shrink first, convert second: the colour conversion then touches few pixels.
-        small = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+        # Shrink first, convert second: the colour conversion then touches few pixels. Bilinear
+        # is a tenth of the cost of INTER_AREA here; the blur below absorbs its aliasing.
+        small = cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
         gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
         # A light blur keeps sensor noise and compression blocks from counting as motion.
         return cast(NDArray[np.uint8], cv2.GaussianBlur(gray, (3, 3), 0))
