@@ -50,8 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure inference and pipeline speed")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--config", type=Path, help="config whose model section to use")
-    bench.add_argument("--iterations", type=_positive_int, default=100, help="bare invokes")
-    bench.add_argument("--frames", type=_positive_int, default=480, help="pipeline frames")
+    bench.add_argument("--iterations", type=_positive_int, default=200, help="bare invokes")
+    bench.add_argument("--frames", type=_positive_int, default=600, help="pipeline frames")
+    bench.add_argument("--rounds", type=_positive_int, default=5, help="alternating rounds")
     return parser
 
 
@@ -186,7 +187,7 @@ def _cmd_schema(_args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from edgecam.bench import run_bench
 
-    result = run_bench(args.config, args.iterations, args.frames)
+    result = run_bench(args.config, args.iterations, args.frames, args.rounds)
     if args.json:
         print(json.dumps(result))
     else:

@@ -8,7 +8,9 @@ counters are what stats and health report.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -85,6 +87,7 @@ class CaptureThread(threading.Thread):
 
     def run(self) -> None:
         """Read until the source ends, fails for good or the service stops; then close the slot."""
+        _lower_priority()
         try:
             self._loop()
             if self.status not in ("ended", "failed"):
@@ -189,3 +192,17 @@ class CaptureThread(threading.Thread):
             "last_frame_age_s": age,
             "error": str(self.error) if self.error else None,
         }
+
+
+CAPTURE_NICENESS = 5
+
+
+def _lower_priority() -> None:
+    """Make the calling capture thread yield to the inference threads when cores are scarce.
+
+    On a CPU-bound Pi, TFLite's worker threads meet at a barrier inside every invoke; a decoder
+    thread that preempts one of them stalls the whole invoke. Capture is light work and gets the
+    gaps instead. Linux applies nice per thread; elsewhere this does nothing.
+    """
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), CAPTURE_NICENESS)

@@ -109,6 +109,11 @@ class Pipeline:
         A file or image that cannot be opened raises CameraError; a live camera or stream that
         cannot is retried in the background while the other cameras run.
         """
+        import cv2
+
+        # OpenCV's own thread pool would compete with the inference threads for the same cores;
+        # its per-frame work (colour conversion, one resize) is small enough for one thread.
+        cv2.setNumThreads(1)
         for cam in self.cameras:
             cam.capture.open_first()
         for cam in self.cameras:
