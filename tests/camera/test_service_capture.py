@@ -78,3 +78,27 @@ def test_ended_stalled_and_unopenable_cameras_leave_the_service_running(
         clip = camera_stats(sink, "clip")
         assert clip["frames"] == 3 and clip["analysed"] == 3 and clip["error"] is None
         assert camera_stats(sink, "web")["status"] in {"running", "stopped"}
+
+
+def test_cameras_share_the_detector_fairly_each_under_its_own_fps_cap(
+    data_dir: Path, detector: Detector
+) -> None:
+    still = {"type": "image", "paths": [str(data_dir / "dog.jpg")], "fps": 100, "loop": True}
+    config = Config.model_validate(
+        {
+            "cameras": {
+                "a": {"source": still},
+                "b": {"source": still},
+                "slow": {"source": still, "fps": 1},
+            }
+        }  # noqa: E501
+    )
+    sink = RecordingSink()
+    pipeline = Pipeline(config, detector, RuleEngine.from_config(config), [sink], max_frames=30)
+    pipeline.start()
+    pipeline.run()
+    counts = {name: camera_stats(sink, name) for name in ("a", "b", "slow")}
+    a, b, slow = (counts[name]["analysed"] for name in ("a", "b", "slow"))
+    assert a + b + slow == 30
+    assert abs(a - b) <= 1  # round robin: neither busy camera starves the other
+    assert slow < a and counts["slow"]["skipped"] > 0  # its fps cap holds it back
