@@ -91,7 +91,7 @@ def test_cameras_share_the_detector_fairly_each_under_its_own_fps_cap(
                 "b": {"source": still},
                 "slow": {"source": still, "fps": 1},
             }
-        }  # noqa: E501
+        }
     )
     sink = RecordingSink()
     pipeline = Pipeline(config, detector, RuleEngine.from_config(config), [sink], max_frames=30)
