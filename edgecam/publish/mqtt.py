@@ -120,6 +120,8 @@ class MqttSink:
         self._window = window
         self._queue: queue.SimpleQueue[_Work] = queue.SimpleQueue()
         self._retained: dict[str, bytes] = dict(initial_retained(self.topics, self._targets))
+        # Per-direction counts seen by emit() (pipeline thread only), to publish their sum.
+        self._direction_counts: dict[str, int] = {}
         self._retained.update({self.topics.detect_state(c): ON for c in self._cameras})
         self._inflight: dict[int, int] = {}
         self._last_seq = 0
@@ -173,7 +175,9 @@ class MqttSink:
         except PublishError as err:
             self.lost += 1
             log.error("%s; event %s (%s %s) is lost", err, event.id, event.rule, event.type)
-        for topic, payload in retained_for_event(self.topics, event):
+        for topic, payload in retained_for_event(self.topics, event, self._direction_counts):
+            if topic.endswith(("/count/in", "/count/out")):
+                self._direction_counts[topic] = int(payload)
             self._queue.put(_Retain(topic, payload))
         self._queue.put(_Wake())
 

@@ -120,15 +120,31 @@ def event_payload(event: Event) -> bytes:
     return json.dumps(event.to_json(), separators=(",", ":")).encode()
 
 
-def retained_for_event(topics: Topics, event: Event) -> list[tuple[str, bytes]]:
-    """Retained state updates an event implies: start -> ON, end -> OFF, count -> the count."""
+def retained_for_event(
+    topics: Topics, event: Event, counts: Mapping[str, int] | None = None
+) -> list[tuple[str, bytes]]:
+    """Retained state updates an event implies: start -> ON, end -> OFF, count -> the count.
+
+    A count with a direction (line crossings) goes to ``.../count/in`` or ``.../count/out``, and
+    ``.../count`` carries both directions added up; ``counts`` holds the latest per-direction
+    counts published so far, keyed by topic. A count without a direction (zone occupancy) goes
+    to ``.../count`` alone.
+    """
     if event.type == "start":
         return [(topics.rule_state(event.camera, event.rule), ON)]
     if event.type == "end":
         return [(topics.rule_state(event.camera, event.rule), OFF)]
-    if event.type == "count" and event.count is not None:
-        return [(topics.rule_count(event.camera, event.rule), str(event.count).encode())]
-    return []
+    if event.type != "count" or event.count is None:
+        return []
+    total_topic = topics.rule_count(event.camera, event.rule)
+    if event.direction is None:
+        return [(total_topic, str(event.count).encode())]
+    other = "out" if event.direction == "in" else "in"
+    total = event.count + (counts or {}).get(f"{total_topic}/{other}", 0)
+    return [
+        (f"{total_topic}/{event.direction}", str(event.count).encode()),
+        (total_topic, str(total).encode()),
+    ]
 
 
 def initial_retained(topics: Topics, targets: Iterable[RuleTarget]) -> list[tuple[str, bytes]]:

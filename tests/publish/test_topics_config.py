@@ -48,6 +48,19 @@ def test_states_from_events() -> None:
     assert retained_for_event(TOPICS, _event("count", 7)) == [(TOPICS.rule_count("c", "r"), b"7")]
 
 
+def test_line_counts_per_direction_and_their_sum() -> None:
+    from dataclasses import replace
+
+    total = TOPICS.rule_count("c", "r")
+    crossing_in = replace(_event("count", 3), direction="in")
+    assert retained_for_event(TOPICS, crossing_in, {f"{total}/out": 4}) == [
+        (f"{total}/in", b"3"),
+        (total, b"7"),
+    ]
+    crossing_out = replace(_event("count", 1), direction="out")
+    assert retained_for_event(TOPICS, crossing_out) == [(f"{total}/out", b"1"), (total, b"1")]
+
+
 def test_targets_expand_rules_without_camera() -> None:
     rules = [PresenceRuleConfig(name="any"), PresenceRuleConfig(name="one", camera="b")]
     targets = rule_targets(["a", "b"], rules)
