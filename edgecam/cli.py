@@ -105,7 +105,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from edgecam.config import load_config
     from edgecam.config.models import Config
     from edgecam.detect.detector import Detector
-    from edgecam.service.build import build_sinks
+    from edgecam.service.build import bind_detect_commands, build_sinks
     from edgecam.service.demo import demo_config
     from edgecam.service.logs import set_level
     from edgecam.service.runner import run_service
@@ -126,6 +126,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         build_sinks=lambda cfg: build_sinks(cfg, events),
         build_detector=detector_for,
         max_frames=args.max_frames,
+        bind_sinks=lambda sinks, pipeline: bind_detect_commands(sinks, pipeline.set_detect),
     )
     log.info("stopped: %d frames analysed, %d events", stats.analysed, stats.events)
     return 0

@@ -1,4 +1,10 @@
-"""The capture loop: one thread per camera reading its source into a latest-frame slot."""
+"""The capture loop: one thread per camera reading its source into a latest-frame slot.
+
+Files and stills end; live sources (cameras, streams) never do: a failed open or read, or a
+frame that comes only after ``stall_timeout`` of silence, closes the source and opens it again after
+a capped exponential backoff, while the rest of the service runs on. The thread's ``status`` and
+counters are what stats and health report.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,36 @@ import logging
 import os
 import threading
 import time
+from dataclasses import dataclass
+from typing import Literal
 
 from edgecam.camera.base import FrameSource
 from edgecam.camera.slot import LatestFrameSlot
 from edgecam.errors import CameraError
-from edgecam.types import Frame
+from edgecam.types import Frame, Image
 
 log = logging.getLogger(__name__)
+
+Status = Literal["starting", "running", "stalled", "reconnecting", "ended", "failed", "stopped"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReconnectPolicy:
+    """When a live source counts as stalled and how long to wait between reopen attempts."""
+
+    stall_timeout: float = 10.0
+    initial_backoff: float = 0.5
+    max_backoff: float = 30.0
+
+
+def backoff_delay(attempt: int, policy: ReconnectPolicy) -> float:
+    """Seconds to wait before reopen attempt ``attempt`` (1, 2, ...): doubling, capped."""
+    return min(policy.max_backoff, policy.initial_backoff * 2.0 ** max(0, attempt - 1))
+
+
+def is_live(source: FrameSource) -> bool:
+    """Live sources are reopened on failure; files and stills end or fail for good."""
+    return bool(getattr(source, "live", False))
 
 
 class CaptureThread(threading.Thread):
@@ -25,22 +54,47 @@ class CaptureThread(threading.Thread):
         slot: LatestFrameSlot,
         stop: threading.Event,
         ready: threading.Event,
+        policy: ReconnectPolicy | None = None,
     ) -> None:
         super().__init__(name=f"capture-{source.name}", daemon=True)
         self.source = source
         self.slot = slot
+        self.policy = policy or ReconnectPolicy()
+        self.live = is_live(source)
         self._stop_event = stop
         self._ready = ready
+        self._opened = False
+        self._attempt = 0
+        self.status: Status = "starting"
         self.frames = 0
+        self.reconnects = 0
+        self.read_errors = 0
+        self.stalls = 0
+        self.last_frame_mono: float | None = None
         self.error: CameraError | None = None
+        """The last error; for a live source it may be cleared again by a reconnect."""
+
+    def open_first(self) -> None:
+        """Open before the thread starts: errors of files are fatal, of live sources retried."""
+        try:
+            self.source.open()
+            self._opened = True
+        except CameraError as err:
+            if not self.live:
+                raise
+            self._note_error(err)
+            log.warning("%s; retrying in the background", err)
 
     def run(self) -> None:
-        """Read until the source ends, fails or the service stops; then close the slot."""
+        """Read until the source ends, fails for good or the service stops; then close the slot."""
         _lower_priority()
         try:
             self._loop()
+            if self.status not in ("ended", "failed"):
+                self.status = "stopped"
         except CameraError as err:
             self.error = err
+            self.status = "failed"
             log.error("%s", err)
         finally:
             self.source.close()
@@ -48,16 +102,96 @@ class CaptureThread(threading.Thread):
             self._ready.set()
 
     def _loop(self) -> None:
-        name = self.source.name
         while not self._stop_event.is_set():
-            image = self.source.read()
+            if not self._opened:
+                if not self._reopen():
+                    return
+                continue
+            try:
+                image = self.source.read()
+            except Exception as err:
+                if not self.live:
+                    raise
+                self.read_errors += 1
+                self._lost(err)
+                continue
             if image is None:
-                log.info("camera %s: end of stream after %d frames", name, self.frames)
+                log.info("camera %s: end of stream after %d frames", self.source.name, self.frames)
+                self.status = "ended"
                 return
-            frame = Frame(image, self.frames, time.monotonic(), time.time(), name)
-            self.frames += 1
-            self.slot.put(frame, self._stop_event)
-            self._ready.set()
+            now = time.monotonic()
+            if self.live and self._stalled(now):
+                self.stalls += 1
+                self._lost(CameraError(f"camera {self.source.name!r}: stalled, no frame for "
+                                       f"{now - (self.last_frame_mono or now):.1f} s"))  # fmt: skip
+                continue
+            self._deliver(image, now)
+
+    def _deliver(self, image: Image, now: float) -> None:
+        frame = Frame(image, self.frames, now, time.time(), self.source.name)
+        self.frames += 1
+        self.last_frame_mono = now
+        self._attempt = 0
+        if self.status != "running":
+            self.status = "running"
+            self.error = None
+        self.slot.put(frame, self._stop_event)
+        self._ready.set()
+
+    def _stalled(self, now: float) -> bool:
+        last = self.last_frame_mono
+        return last is not None and now - last > self.policy.stall_timeout
+
+    def _lost(self, err: Exception) -> None:
+        """Note a failed read and close the source; the next turn of the loop reopens it."""
+        wrapped = err if isinstance(err, CameraError) else CameraError(
+            f"camera {self.source.name!r}: read failed: {type(err).__name__}: {err}"
+        )  # fmt: skip
+        self._note_error(wrapped)
+        log.warning("%s; reconnecting", wrapped)
+        self.source.close()
+        self._opened = False
+
+    def _note_error(self, err: CameraError) -> None:
+        self.error = err
+        self.status = "reconnecting"
+
+    def _reopen(self) -> bool:
+        """Wait the backoff, then open; False if the service stopped meanwhile."""
+        self._attempt += 1
+        delay = backoff_delay(self._attempt, self.policy)
+        if self._stop_event.wait(delay):
+            return False
+        try:
+            self.source.open()
+        except CameraError as err:
+            self._note_error(err)
+            log.warning(
+                "%s; next attempt in %.1f s", err, backoff_delay(self._attempt + 1, self.policy)
+            )
+            return True
+        self._opened = True
+        self.reconnects += 1
+        # A reopened source gets a fresh stall clock: silence while closed is not a stall.
+        self.last_frame_mono = None
+        log.info("camera %s: reconnected (attempt %d)", self.source.name, self._attempt)
+        return True
+
+    def health(self, now: float) -> dict[str, object]:
+        """The camera's status for stats and health: state, counters, age of the last frame."""
+        age = None if self.last_frame_mono is None else round(now - self.last_frame_mono, 2)
+        status: Status = self.status
+        if status == "running" and self.live and self._stalled(now):
+            status = "stalled"
+        return {
+            "status": status,
+            "frames": self.frames,
+            "reconnects": self.reconnects,
+            "read_errors": self.read_errors,
+            "stalls": self.stalls,
+            "last_frame_age_s": age,
+            "error": str(self.error) if self.error else None,
+        }
 
 
 CAPTURE_NICENESS = 5

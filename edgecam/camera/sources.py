@@ -14,17 +14,24 @@ from pydantic import Field
 from edgecam.camera.base import FrameSource
 from edgecam.camera.file import FileSourceConfig
 from edgecam.camera.image import ImageSourceConfig
+from edgecam.camera.opencv import OpenCVSourceConfig
+from edgecam.camera.picamera2 import Picamera2SourceConfig
 
-SourceConfig = Annotated[FileSourceConfig | ImageSourceConfig, Field(discriminator="type")]
+AnySourceConfig = FileSourceConfig | ImageSourceConfig | OpenCVSourceConfig | Picamera2SourceConfig
+"""The config of any backend."""
+
+SourceConfig = Annotated[AnySourceConfig, Field(discriminator="type")]
 """Any frame-source config; ``type`` selects the backend."""
 
 BACKENDS: dict[str, str] = {
     "file": "edgecam.camera.file:FileSource",
     "image": "edgecam.camera.image:ImageSource",
+    "opencv": "edgecam.camera.opencv:OpenCVSource",
+    "picamera2": "edgecam.camera.picamera2:Picamera2Source",
 }
 
 
-def create_source(name: str, config: FileSourceConfig | ImageSourceConfig) -> FrameSource:
+def create_source(name: str, config: AnySourceConfig) -> FrameSource:
     """Build the source backend for ``config``, importing its module on first use."""
     module_name, class_name = BACKENDS[config.type].split(":")
     cls = getattr(importlib.import_module(module_name), class_name)

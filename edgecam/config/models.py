@@ -9,8 +9,10 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 
 from edgecam import bundled
+from edgecam.camera.motion import MotionConfig
 from edgecam.camera.sources import SourceConfig
 from edgecam.config.base import ConfigPath, Duration, Name, StrictModel
+from edgecam.publish.config import MqttConfig
 from edgecam.rules.areas import LineConfig, MaskConfig, ZoneConfig
 from edgecam.rules.config import RuleConfig
 from edgecam.rules.snapshot import SnapshotStoreConfig
@@ -74,6 +76,12 @@ class CameraConfig(StrictModel):
     """Areas whose detections are ignored."""
     tracker: TrackerConfig = Field(default_factory=TrackerConfig)
     """How detections are tied into tracks across frames."""
+    motion: MotionConfig = Field(default_factory=MotionConfig)
+    """Motion gate: run the detector only when something moved (and every ``max_interval``)."""
+    stall_timeout: Duration = Field(default=10.0, gt=0.0)
+    """A live camera or stream that sends no frame for this long is reopened."""
+    max_backoff: Duration = Field(default=30.0, gt=0.0)
+    """Longest wait between reopen attempts of a failed camera (waits double up to this)."""
 
 
 _LISTEN = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})$")
@@ -131,6 +139,8 @@ class Config(StrictModel):
     """Rules that turn detections into events."""
     snapshots: SnapshotStoreConfig | None = None
     """Keep event snapshots on disk too (``{path, max_files, max_bytes}``); default: not kept."""
+    mqtt: MqttConfig | None = None
+    """The MQTT broker to publish to; absent: no MQTT (events only with ``--events``)."""
     http: HttpConfig = Field(default_factory=HttpConfig)
     """Health, metrics and latest frames over HTTP."""
     log: LogConfig = Field(default_factory=LogConfig)

@@ -31,14 +31,17 @@ class _Counter(Rule):
         self.counts: dict[str, int] = dict.fromkeys(self.directions, 0)
         self._period: tuple[int, int] | None = None
 
-    def _reset_if_due(self, wall: float) -> None:
+    def _reset_if_due(self, wall: float) -> bool:
+        """Zero the counts when a new reset period began; True if counts were zeroed."""
         minute = int(wall // 60)
         if self._period is not None and self._period[0] == minute:
-            return
+            return False
         period = self.config.reset.period(wall)
-        if self._period is not None and self._period[1] != period:
+        reset = self._period is not None and self._period[1] != period and any(self.counts.values())
+        if reset:
             self.counts = dict.fromkeys(self.directions, 0)
         self._period = (minute, period)
+        return reset
 
     def _crossings(self, obs: Observation) -> list[Crossing]:
         """This frame's crossings of the rule's line that count."""
@@ -62,8 +65,13 @@ class LineRule(_Counter):
 
     def evaluate(self, obs: Observation, rearmed: bool) -> list[Event]:
         """Advance by one frame."""
-        self._reset_if_due(obs.frame.wall)
         events = []
+        if self._reset_if_due(obs.frame.wall):
+            # Zeros, so that retained count topics follow the reset.
+            events += [
+                self.event("count", obs.frame, None, line=self.config.line, direction=d, count=0)
+                for d in self.directions
+            ]
         for crossing in self._crossings(obs):
             self.counts[crossing.direction] += 1
             if self.cooled(obs.frame.mono):

@@ -3,7 +3,7 @@
 Counters that the pipeline already keeps (frames, drops, events) are read at scrape time by a
 collector, so nothing is counted twice; the inference latency is a histogram fed by the detector
 guard. Sinks that deliver over the network (MQTT) report their figures through
-:class:`ReportsDelivery`; cameras that reconnect expose a ``reconnects`` count on their source.
+:class:`ReportsDelivery` (or at least expose their ``outbox``).
 """
 
 from __future__ import annotations

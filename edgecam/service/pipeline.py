@@ -8,7 +8,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from edgecam.camera.capture import CaptureThread
+from edgecam.camera.capture import CaptureThread, ReconnectPolicy
+from edgecam.camera.motion import MotionGate
 from edgecam.camera.slot import LatestFrameSlot
 from edgecam.camera.sources import create_source
 from edgecam.config.models import Config
@@ -32,12 +33,16 @@ class CameraState:
     slot: LatestFrameSlot
     capture: CaptureThread
     min_interval: float
+    motion: MotionGate | None = None
     detect_enabled: bool = True
     last_analysed: float = float("-inf")
     last_frame: Frame | None = None
     last_detections: Sequence[Detection] = ()
     analysed: int = 0
     skipped: int = 0
+    """Frames taken but not analysed: over the fps cap or detection paused."""
+    still: int = 0
+    """Frames the motion gate kept from the detector."""
 
 
 @dataclass(slots=True)
@@ -76,6 +81,7 @@ class Pipeline:
         self._ready = threading.Event()
         self._calls: list[Callable[[Pipeline], None]] = []
         self._calls_lock = threading.Lock()
+        self._turn = 0
         self.cameras = [self._camera(name) for name in config.cameras]
 
     def _camera(self, name: str) -> CameraState:
@@ -83,9 +89,11 @@ class Pipeline:
         source = create_source(name, cam.source)
         lossless = getattr(cam.source, "pace", None) == "every"
         slot = LatestFrameSlot(lossless=lossless)
-        capture = CaptureThread(source, slot, self.stop, self._ready)
+        policy = ReconnectPolicy(stall_timeout=cam.stall_timeout, max_backoff=cam.max_backoff)
+        capture = CaptureThread(source, slot, self.stop, self._ready, policy)
         interval = 1.0 / cam.fps if cam.fps else 0.0
-        return CameraState(name, slot, capture, interval)
+        gate = MotionGate(cam.motion) if cam.motion.enabled else None
+        return CameraState(name, slot, capture, interval, gate)
 
     def set_detect(self, camera: str, enabled: bool) -> None:
         """Pause or resume detection on one camera (MQTT ``detect/set``)."""
@@ -100,14 +108,18 @@ class Pipeline:
         return sum(cam.slot.dropped for cam in self.cameras)
 
     def start(self) -> None:
-        """Open every source (raising CameraError on failure) and start the capture threads."""
+        """Open every source and start the capture threads.
+
+        A file or image that cannot be opened raises CameraError; a live camera or stream that
+        cannot is retried in the background while the other cameras run.
+        """
         import cv2
 
         # OpenCV's own thread pool would compete with the inference threads for the same cores;
         # its per-frame work (colour conversion, one resize) is small enough for one thread.
         cv2.setNumThreads(1)
         for cam in self.cameras:
-            cam.capture.source.open()
+            cam.capture.open_first()
         for cam in self.cameras:
             cam.capture.start()
 
@@ -155,7 +167,10 @@ class Pipeline:
         if self._calls:
             self._run_calls()
         took = False
-        for cam in self.cameras:
+        # Start each round at the next camera, so no camera is always served first.
+        count = len(self.cameras)
+        self._turn = (self._turn + 1) % count
+        for cam in self.cameras[self._turn :] + self.cameras[: self._turn]:
             frame = cam.slot.take(0)
             if frame is None:
                 continue
@@ -163,6 +178,10 @@ class Pipeline:
             if not cam.detect_enabled or frame.mono - cam.last_analysed < cam.min_interval:
                 cam.skipped += 1
                 # Frames still flow through a paused or rate-limited camera: not a hang.
+                self.heartbeat = time.monotonic()
+                continue
+            if cam.motion is not None and not cam.motion.should_detect(frame.image, frame.mono):
+                cam.still += 1
                 self.heartbeat = time.monotonic()
                 continue
             self._analyse(cam, frame)
@@ -224,17 +243,21 @@ class Pipeline:
             "detector": self.detector.info.device,
             "runtime": self.detector.info.runtime,
             "uptime_s": round(uptime, 1),
-            "cameras": {
-                cam.name: {
-                    "analysed": cam.analysed,
-                    "dropped": cam.slot.dropped,
-                    "skipped": cam.skipped,
-                    "detect": cam.detect_enabled,
-                    "error": str(cam.capture.error) if cam.capture.error else None,
-                }
-                for cam in self.cameras
-            },
+            "cameras": {cam.name: self._camera_stats(cam) for cam in self.cameras},
         }
+
+    def _camera_stats(self, cam: CameraState) -> dict[str, object]:
+        stats: dict[str, object] = {
+            "analysed": cam.analysed,
+            "dropped": cam.slot.dropped,
+            "skipped": cam.skipped,
+            "detect": cam.detect_enabled,
+            **cam.capture.health(time.monotonic()),
+        }
+        if cam.motion is not None:
+            stats["motion_skipped"] = cam.still
+            stats["motion_frames"] = cam.motion.stats.motion
+        return stats
 
     def publish_stats(self) -> None:
         """Hand the current stats to every sink."""

@@ -69,7 +69,7 @@ class ServiceState:
                 cam.capture.frames,
                 cam.slot.dropped,
                 cam.analysed,
-                int(getattr(cam.capture.source, "reconnects", 0)),
+                cam.capture.reconnects,
             )
             for cam in self.pipeline.cameras
         ]

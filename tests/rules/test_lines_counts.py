@@ -79,7 +79,10 @@ def test_daily_reset_at_midnight_local_time() -> None:
     run(eng, walk([0.4, 0.6]), wall0=wall0)
     assert eng.counts() == {("porch", "gate_count"): 1}
     events = run(eng, walk([0.6, 0.4], t0=300.0), wall0=wall0)  # 00:03, the next day
-    assert [(e.direction, e.count) for e in events] == [("in", 1)]
+    # The reset announces itself with zeros (for retained count topics), then the crossing.
+    assert [(e.type, e.direction, e.count) for e in events] == [
+        ("count", "in", 0), ("count", "out", 0), ("count", "in", 1),
+    ]  # fmt: skip
     assert eng.counts() == {("porch", "gate_count"): 1}
 
 

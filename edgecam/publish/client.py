@@ -1,0 +1,158 @@
+"""The paho-mqtt client, set up from the config; its callbacks only hand work to the publisher.
+
+paho runs its callbacks on its network thread, and an exception there kills that thread, so each
+callback turns what happened into a small value and puts it on a queue, inside ``try``.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from edgecam.errors import ConfigError
+from edgecam.publish.config import MqttConfig
+from edgecam.publish.topics import OFFLINE
+
+if TYPE_CHECKING:
+    from paho.mqtt.client import Client
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    """The broker answered a connect: accepted, or refused with ``reason``."""
+
+    reason: str
+    failed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectFailed:
+    """A connection attempt failed before the broker answered (down, unreachable, TLS)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnected:
+    """The connection was lost or closed."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Acked:
+    """The broker acknowledged message ``mid`` (PUBACK); ``failed`` if it refused it."""
+
+    mid: int
+    reason: str
+    failed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A message on a subscribed topic."""
+
+    topic: str
+    payload: bytes
+    retain: bool
+
+
+ClientWork = Connected | ConnectFailed | Disconnected | Acked | Received
+"""What the paho callbacks hand over."""
+
+
+def read_password(path: Path) -> str:
+    """The password in ``path`` (trailing newline removed); never logged."""
+    try:
+        return path.read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) else "not UTF-8 text"
+        raise ConfigError(
+            f"mqtt.password_file {path}: cannot read it ({reason}); "
+            "put the broker password in it, readable by edgecam only"
+        ) from err
+
+
+def create_client(
+    config: MqttConfig,
+    client_id: str,
+    will_topic: str,
+    password: str | None,
+    hand_over: Callable[[ClientWork], None],
+) -> Client:
+    """A paho client with callbacks, last will, credentials, TLS and backoff; not yet connected."""
+    from paho.mqtt.client import Client
+    from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+
+    api = CallbackAPIVersion.VERSION2
+    if config.protocol == "5":
+        client = Client(api, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
+    else:
+        # A clean session: the outbox, not the broker, keeps what is not yet delivered.
+        v311 = MQTTProtocolVersion.MQTTv311
+        client = Client(api, client_id=client_id, protocol=v311, clean_session=True)
+    _set_callbacks(client, hand_over)
+    # The publisher bounds what it hands over; paho must never hold messages back itself.
+    client.max_inflight_messages_set(0)
+    client.will_set(will_topic, OFFLINE, qos=1, retain=True)
+    if config.username is not None:
+        client.username_pw_set(config.username, password)
+    if config.tls is not None:
+        _set_tls(client, config)
+    client.reconnect_delay_set(
+        max(1, round(config.reconnect.min_delay)), max(1, round(config.reconnect.max_delay))
+    )
+    return client
+
+
+def _set_tls(client: Client, config: MqttConfig) -> None:
+    tls = config.tls
+    assert tls is not None
+    try:
+        client.tls_set(
+            ca_certs=str(tls.ca_file) if tls.ca_file else None,
+            certfile=str(tls.certfile) if tls.certfile else None,
+            keyfile=str(tls.keyfile) if tls.keyfile else None,
+            cert_reqs=ssl.CERT_NONE if tls.insecure else ssl.CERT_REQUIRED,
+        )
+    except (OSError, ValueError) as err:
+        raise ConfigError(
+            f"mqtt.tls: cannot load the certificates ({err}); "
+            "check ca_file, certfile and keyfile (PEM files readable by edgecam)"
+        ) from err
+    if tls.insecure:
+        client.tls_insecure_set(True)
+        log.warning("mqtt.tls.insecure: the broker's certificate and host name are NOT verified")
+
+
+def _set_callbacks(client: Client, hand_over: Callable[[ClientWork], None]) -> None:
+    def safely(work: Callable[[], ClientWork]) -> None:
+        try:
+            hand_over(work())
+        except Exception:  # a raise here would kill paho's network thread
+            log.exception("MQTT callback failed")
+
+    def on_connect(_c: Any, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
+        safely(lambda: Connected(str(reason), bool(reason.is_failure)))
+
+    def on_connect_fail(_c: Any, _u: Any) -> None:
+        safely(ConnectFailed)
+
+    def on_disconnect(_c: Any, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
+        safely(lambda: Disconnected(str(reason)))
+
+    def on_publish(_c: Any, _u: Any, mid: int, reason: Any, _props: Any) -> None:
+        safely(lambda: Acked(mid, str(reason), bool(reason.is_failure)))
+
+    def on_message(_c: Any, _u: Any, message: Any) -> None:
+        safely(lambda: Received(message.topic, bytes(message.payload), bool(message.retain)))
+
+    client.on_connect = on_connect
+    client.on_connect_fail = on_connect_fail
+    client.on_disconnect = on_disconnect
+    client.on_publish = on_publish
+    client.on_message = on_message

@@ -1,0 +1,149 @@
+"""Home Assistant MQTT discovery: pure functions from the config's rules to discovery messages.
+
+Topics follow ``<discovery prefix>/<component>/<node_id>/<object_id>/config`` and payloads the
+documented schema of each entity kind (binary_sensor, sensor, switch, image), with a shared
+device block and the device's availability topic.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from edgecam.publish.topics import OFF, OFFLINE, ON, ONLINE, RuleTarget, Topics
+
+OCCUPANCY_KINDS = frozenset({"presence", "dwell"})
+"""ON/OFF rule kinds that mean "something is there" (device class ``occupancy``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryMessage:
+    """One retained discovery config: its topic and its JSON object."""
+
+    topic: str
+    config: dict[str, object] = field(hash=False)
+
+    @property
+    def payload(self) -> bytes:
+        """The config as JSON."""
+        return json.dumps(self.config, separators=(",", ":"), sort_keys=True).encode()
+
+
+def device_block(device: str, version: str) -> dict[str, object]:
+    """The device all entities of this edgecam instance belong to."""
+    return {
+        "identifiers": [f"edgecam_{device}"],
+        "name": device,
+        "manufacturer": "edgecam",
+        "model": "edgecam object detection",
+        "sw_version": version,
+    }
+
+
+def _common(topics: Topics, unique_id: str, name: str, version: str) -> dict[str, object]:
+    return {
+        "name": name,
+        "unique_id": unique_id,
+        "availability_topic": topics.availability,
+        "payload_available": ONLINE.decode(),
+        "payload_not_available": OFFLINE.decode(),
+        "device": device_block(topics.device, version),
+        "origin": {"name": "edgecam", "sw_version": version},
+    }
+
+
+def _rule_entity(topics: Topics, target: RuleTarget, version: str) -> tuple[str, dict[str, object]]:
+    object_id = f"{target.camera}__{target.rule}"
+    config = _common(
+        topics, f"edgecam_{topics.device}_{object_id}", f"{target.camera} {target.rule}", version
+    )
+    if target.counting:
+        config["state_topic"] = topics.rule_count(target.camera, target.rule)
+        config["state_class"] = "total_increasing"
+        config["icon"] = "mdi:counter"
+        return "sensor", config
+    config["state_topic"] = topics.rule_state(target.camera, target.rule)
+    config["payload_on"] = ON.decode()
+    config["payload_off"] = OFF.decode()
+    if target.kind in OCCUPANCY_KINDS:
+        config["device_class"] = "occupancy"
+    return "binary_sensor", config
+
+
+def _snapshot_entity(topics: Topics, target: RuleTarget, version: str) -> dict[str, object]:
+    object_id = f"{target.camera}__{target.rule}__snapshot"
+    config = _common(
+        topics,
+        f"edgecam_{topics.device}_{object_id}",
+        f"{target.camera} {target.rule} snapshot",
+        version,
+    )
+    config["image_topic"] = topics.snapshot(target.camera, target.rule)
+    config["content_type"] = "image/jpeg"
+    return config
+
+
+def _detect_switch(topics: Topics, camera: str, version: str) -> dict[str, object]:
+    config = _common(
+        topics, f"edgecam_{topics.device}_{camera}__detect", f"{camera} detection", version
+    )
+    config.update(
+        {
+            "command_topic": topics.detect_set(camera),
+            "state_topic": topics.detect_state(camera),
+            "payload_on": ON.decode(),
+            "payload_off": OFF.decode(),
+            "state_on": ON.decode(),
+            "state_off": OFF.decode(),
+            "retain": False,  # a retained command would switch detection at every restart
+            "optimistic": False,
+            "entity_category": "config",
+        }
+    )
+    return config
+
+
+def _stats_sensors(topics: Topics, version: str) -> list[tuple[str, dict[str, object]]]:
+    sensors = []
+    for key, name, unit in (("fps", "fps", "fps"), ("outbox_depth", "outbox depth", None)):
+        config = _common(topics, f"edgecam_{topics.device}__{key}", name, version)
+        config["state_topic"] = topics.stats
+        config["value_template"] = f"{{{{ value_json.{key} }}}}"
+        config["state_class"] = "measurement"
+        config["entity_category"] = "diagnostic"
+        if unit:
+            config["unit_of_measurement"] = unit
+        sensors.append((key, config))
+    return sensors
+
+
+def discovery_messages(
+    topics: Topics,
+    cameras: Sequence[str],
+    targets: Iterable[RuleTarget],
+    *,
+    discovery_prefix: str = "homeassistant",
+    snapshots: bool = False,
+    version: str = "0",
+) -> list[DiscoveryMessage]:
+    """Discovery configs: one entity per rule and camera, a detection switch per camera, stats."""
+    node = f"edgecam_{topics.device}"
+
+    def topic(component: str, object_id: str) -> str:
+        return f"{discovery_prefix}/{component}/{node}/{object_id}/config"
+
+    messages = []
+    for target in targets:
+        component, config = _rule_entity(topics, target, version)
+        object_id = f"{target.camera}__{target.rule}"
+        messages.append(DiscoveryMessage(topic(component, object_id), config))
+        if snapshots:
+            config = _snapshot_entity(topics, target, version)
+            messages.append(DiscoveryMessage(topic("image", f"{object_id}__snapshot"), config))
+    for camera in cameras:
+        config = _detect_switch(topics, camera, version)
+        messages.append(DiscoveryMessage(topic("switch", f"{camera}__detect"), config))
+    for key, config in _stats_sensors(topics, version):
+        messages.append(DiscoveryMessage(topic("sensor", key), config))
+    return messages

@@ -1,0 +1,399 @@
+"""The MQTT sink: events through the durable outbox to the broker, plus states, stats, commands.
+
+Threads: the pipeline calls ``emit`` (outbox write, then a wake-up), paho's network thread only
+hands work over (:mod:`edgecam.publish.client`), and one publisher thread owns the paho client's
+publishing, the in-flight table and the retained states.
+
+Order: the publisher hands paho at most ``window`` unacknowledged events, oldest first. paho
+resends the unacknowledged ones itself after a reconnect, so the publisher sends nothing new until
+those are acknowledged; after a restart the outbox is resent from its oldest event. An event can
+thus arrive twice (same id) but never out of order or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from edgecam import __version__
+from edgecam.errors import PublishError
+from edgecam.publish.client import (
+    Acked,
+    ClientWork,
+    Connected,
+    ConnectFailed,
+    Disconnected,
+    Received,
+    create_client,
+    read_password,
+)
+from edgecam.publish.config import MqttConfig
+from edgecam.publish.homeassistant import discovery_messages
+from edgecam.publish.outbox import Outbox, default_outbox_path
+from edgecam.publish.topics import (
+    OFF,
+    ON,
+    ONLINE,
+    RuleLike,
+    Topics,
+    event_payload,
+    initial_retained,
+    parse_switch,
+    retained_for_event,
+    rule_targets,
+    stats_payload,
+)
+from edgecam.rules.events import Event
+
+if TYPE_CHECKING:
+    from paho.mqtt.client import Client
+
+    from edgecam.config.models import Config
+
+log = logging.getLogger(__name__)
+
+DetectHandler = Callable[[str, bool], None]
+"""Called with (camera, enabled) when a ``detect/set`` command arrives."""
+
+_AUTH_REASONS = ("bad user name or password", "not authorized", "bad username or password")
+
+
+@dataclass(frozen=True, slots=True)
+class _Retain:
+    topic: str
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class _Stats:
+    stats: Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class _Wake:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Close:
+    pass
+
+
+_Work = ClientWork | _Retain | _Stats | _Wake | _Close
+
+
+class MqttSink:
+    """An :class:`~edgecam.publish.base.EventSink` that publishes to an MQTT broker."""
+
+    def __init__(
+        self,
+        config: MqttConfig,
+        device: str,
+        cameras: Sequence[str],
+        rules: Sequence[RuleLike],
+        *,
+        outbox: Outbox | None = None,
+        on_detect_command: DetectHandler | None = None,
+        clock: Callable[[], float] = time.time,
+        window: int = 256,
+    ) -> None:
+        self.config = config
+        self.topics = Topics(config.prefix, device)
+        self.client_id = config.client_id or f"edgecam-{device}"
+        self.on_detect_command = on_detect_command
+        """Set by the service once the pipeline exists (commands before that are only echoed)."""
+        self._password = read_password(config.password_file) if config.password_file else None
+        self._outbox = outbox or Outbox(
+            config.outbox.path or default_outbox_path(),
+            config.outbox.max_events,
+            config.outbox.synchronous,
+        )
+        self._cameras = list(cameras)
+        self._targets = rule_targets(cameras, rules)
+        self._clock = clock
+        self._window = window
+        self._queue: queue.SimpleQueue[_Work] = queue.SimpleQueue()
+        self._retained: dict[str, bytes] = dict(initial_retained(self.topics, self._targets))
+        # Per-direction counts seen by emit() (pipeline thread only), to publish their sum.
+        self._direction_counts: dict[str, int] = {}
+        self._retained.update({self.topics.detect_state(c): ON for c in self._cameras})
+        self._inflight: dict[int, int] = {}
+        self._last_seq = 0
+        self._connected = False
+        self._draining = False
+        self._unreachable_logged = False
+        self._closing_at: float | None = None
+        self.rejected = 0
+        """Events the broker refused (a failure reason code in PUBACK); logged, not resent."""
+        self.lost = 0
+        """Events that could not be written to the outbox (disk full, ...); logged."""
+        self._client: Client | None = None
+        self._worker = threading.Thread(target=self._run, name="edgecam-mqtt", daemon=True)
+
+    @classmethod
+    def from_config(cls, config: Config) -> MqttSink:
+        """The sink for a validated config with an ``mqtt`` section."""
+        if config.mqtt is None:
+            raise PublishError("the config has no mqtt section")
+        return cls(config.mqtt, config.device.name, list(config.cameras), config.rules)
+
+    @property
+    def outbox(self) -> Outbox:
+        """The durable outbox (for stats and tests)."""
+        return self._outbox
+
+    def start(self) -> None:
+        """Connect in the background (retrying with backoff) and start publishing."""
+        self._client = create_client(
+            self.config, self.client_id, self.topics.availability, self._password,
+            self._queue.put,
+        )  # fmt: skip
+        user = f" as {self.config.username}" if self.config.username else ""
+        log.info(
+            "MQTT: connecting to %s:%d%s (client id %s, MQTT %s, TLS %s), %d event(s) pending",
+            self.config.host, self.config.effective_port, user, self.client_id,
+            self.config.protocol, "on" if self.config.tls else "off", self._outbox.depth,
+        )  # fmt: skip
+        self._client.connect_async(
+            self.config.host, self.config.effective_port, round(self.config.keepalive)
+        )
+        self._client.loop_start()
+        self._worker.start()
+
+    # --- EventSink: called from the pipeline thread, never blocks on the network ---
+
+    def emit(self, event: Event) -> None:
+        """Store the event in the outbox, then let the publisher send it."""
+        try:
+            self._outbox.add(event.id, self.topics.events, event_payload(event), self._clock())
+        except PublishError as err:
+            self.lost += 1
+            log.error("%s; event %s (%s %s) is lost", err, event.id, event.rule, event.type)
+        for topic, payload in retained_for_event(self.topics, event, self._direction_counts):
+            if topic.endswith(("/count/in", "/count/out")):
+                self._direction_counts[topic] = int(payload)
+            self._queue.put(_Retain(topic, payload))
+        self._queue.put(_Wake())
+
+    def snapshot(self, camera: str, rule: str, jpeg: bytes) -> None:
+        """Publish (retained) the annotated JPEG of the rule's latest event."""
+        self._queue.put(_Retain(self.topics.snapshot(camera, rule), jpeg))
+
+    def stats(self, stats: Mapping[str, object]) -> None:
+        """Publish (retained) the stats merged with the outbox's."""
+        self._queue.put(_Stats(dict(stats)))
+
+    def close(self) -> None:
+        """Flush pending events for up to ``flush_timeout``, publish ``offline``, disconnect."""
+        if self._worker.is_alive():
+            self._queue.put(_Close())
+            self._worker.join(self.config.flush_timeout + 10.0)
+        self._outbox.close()
+
+    # --- the publisher thread ---
+
+    def _run(self) -> None:
+        while True:
+            try:
+                if self._step():
+                    break
+            except Exception:  # keep publishing whatever a single message did
+                log.exception("MQTT publisher: unexpected error")
+                time.sleep(0.5)
+        self._shutdown()
+
+    def _step(self) -> bool:
+        """Handle the queued work; True when it is time to stop."""
+        try:
+            items = [self._queue.get(timeout=0.1 if self._closing_at is not None else None)]
+        except queue.Empty:
+            items = []
+        while True:
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        acked: list[int] = []
+        for item in items:
+            self._handle(item, acked)
+        if acked:
+            self._outbox.ack_many(acked)
+            if self._draining and not self._inflight:
+                self._draining = False
+        self._fill()
+        return self._closing_at is not None and self._flushed()
+
+    def _flushed(self) -> bool:
+        assert self._closing_at is not None
+        if not self._connected or self._outbox.depth == 0:
+            return True
+        if time.monotonic() >= self._closing_at:
+            log.warning(
+                "MQTT: %d event(s) not acknowledged within %.0fs; kept for the next start",
+                self._outbox.depth, self.config.flush_timeout,
+            )  # fmt: skip
+            return True
+        return False
+
+    def _handle(self, item: _Work, acked: list[int]) -> None:
+        match item:
+            case Acked(mid, reason, failed):
+                seq = self._inflight.pop(mid, None)
+                if seq is not None:
+                    if failed:
+                        self.rejected += 1
+                        log.error("MQTT: the broker refused event #%d (%s); dropped", seq, reason)
+                    acked.append(seq)
+            case _Retain(topic, payload):
+                self._retained[topic] = payload
+                self._publish_retained(topic, payload)
+            case _Stats(stats):
+                self._retained[self.topics.stats] = stats_payload(stats, self._own_stats())
+                self._publish_retained(self.topics.stats, self._retained[self.topics.stats])
+            case Connected(reason, failed):
+                self._on_connected(reason, failed)
+            case Disconnected(reason):
+                self._on_disconnected(reason)
+            case ConnectFailed():
+                if not self._unreachable_logged:
+                    self._unreachable_logged = True
+                    log.warning(
+                        "MQTT: cannot reach the broker at %s:%d (down, unreachable or TLS "
+                        "refused); retrying, events wait in the outbox",
+                        self.config.host, self.config.effective_port,
+                    )  # fmt: skip
+            case Received(topic, payload, retain):
+                self._on_command(topic, payload, retain)
+            case _Close():
+                self._closing_at = time.monotonic() + self.config.flush_timeout
+            case _Wake():
+                pass
+
+    def _own_stats(self) -> dict[str, object]:
+        return {
+            "outbox_depth": self._outbox.depth,
+            "outbox_dropped": self._outbox.dropped,
+            "outbox_rejected": self.rejected,
+            "outbox_lost": self.lost,
+            "mqtt_connected": self._connected,
+        }
+
+    def _publish_retained(self, topic: str, payload: bytes) -> None:
+        if self._connected and self._client is not None:
+            self._client.publish(topic, payload, qos=1, retain=True)
+
+    def _fill(self) -> None:
+        """Hand the next pending events to paho, oldest first, up to the window."""
+        client = self._client
+        if client is None or not self._connected or self._draining:
+            return
+        room = self._window - len(self._inflight)
+        if room <= 0:
+            return
+        for message in self._outbox.peek(room, after=self._last_seq):
+            info = client.publish(message.topic, message.payload, qos=1)
+            # Even when not connected paho keeps a QoS 1 message and sends it on reconnect.
+            self._inflight[info.mid] = message.seq
+            self._last_seq = message.seq
+
+    def _on_connected(self, reason: str, failed: bool) -> None:
+        client = self._client
+        assert client is not None
+        if failed:
+            hint = (
+                "check mqtt.username and mqtt.password_file"
+                if reason.lower() in _AUTH_REASONS
+                else "check the broker's settings and log"
+            )
+            log.error(
+                "MQTT: the broker at %s:%d refused the connection: %s; %s. Retrying; events wait "
+                "in the outbox (%d pending)",
+                self.config.host, self.config.effective_port, reason, hint, self._outbox.depth,
+            )  # fmt: skip
+            return
+        self._connected = True
+        self._unreachable_logged = False
+        self._draining = bool(self._inflight)
+        log.info(
+            "MQTT: connected to %s:%d, %d event(s) to send",
+            self.config.host, self.config.effective_port, self._outbox.depth,
+        )  # fmt: skip
+        self._publish_discovery(client)
+        client.publish(self.topics.availability, ONLINE, qos=1, retain=True)
+        self._subscribe(client)
+        for topic, payload in self._retained.items():
+            client.publish(topic, payload, qos=1, retain=True)
+
+    def _subscribe(self, client: Client) -> None:
+        if self.config.protocol == "5":
+            from paho.mqtt.subscribeoptions import SubscribeOptions
+
+            # Retained commands are never wanted: the broker need not even send them.
+            options = SubscribeOptions(
+                qos=1, noLocal=True, retainHandling=SubscribeOptions.RETAIN_DO_NOT_SEND
+            )
+            client.subscribe(self.topics.detect_set_filter, options=options)
+        else:
+            client.subscribe(self.topics.detect_set_filter, qos=1)
+
+    def _publish_discovery(self, client: Client) -> None:
+        ha = self.config.home_assistant
+        if not ha.discovery:
+            return
+        for message in discovery_messages(
+            self.topics, self._cameras, self._targets,
+            discovery_prefix=ha.prefix, snapshots=ha.snapshots, version=__version__,
+        ):  # fmt: skip
+            client.publish(message.topic, message.payload, qos=1, retain=True)
+
+    def _on_disconnected(self, reason: str) -> None:
+        if self._connected:
+            log.warning(
+                "MQTT: connection to %s:%d lost (%s); reconnecting, events wait in the outbox",
+                self.config.host, self.config.effective_port, reason,
+            )  # fmt: skip
+        self._connected = False
+
+    def _on_command(self, topic: str, payload: bytes, retain: bool) -> None:
+        camera = self.topics.camera_of_detect_set(topic)
+        if camera is None:
+            return
+        if retain:
+            log.info("MQTT: ignoring a retained command on %s (commands are never retained)", topic)
+            return
+        enabled = parse_switch(payload)
+        if enabled is None:
+            log.warning("MQTT: bad payload %r on %s; expected ON or OFF", payload[:40], topic)
+            return
+        if camera not in self._cameras:
+            log.warning("MQTT: %s names an unknown camera %r; ignored", topic, camera)
+            return
+        handler = self.on_detect_command
+        if handler is not None:
+            try:
+                handler(camera, enabled)
+            except Exception:
+                log.exception("MQTT: the detect command handler failed for camera %s", camera)
+                return
+        state = self.topics.detect_state(camera)
+        self._retained[state] = ON if enabled else OFF
+        self._publish_retained(state, self._retained[state])
+
+    def _shutdown(self) -> None:
+        client = self._client
+        if client is None:
+            return
+        if self._connected:
+            info = client.publish(self.topics.availability, b"offline", qos=1, retain=True)
+            # If the connection went away meanwhile, the last will says offline.
+            with contextlib.suppress(RuntimeError, ValueError):
+                info.wait_for_publish(timeout=2.0)
+        client.disconnect()
+        client.loop_stop()
+        log.info("MQTT: disconnected, %d event(s) left in the outbox", self._outbox.depth)

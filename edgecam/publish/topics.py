@@ -1,0 +1,167 @@
+"""MQTT topics and payloads of the contract (DESIGN.md, MQTT contract), as pure functions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from edgecam.rules.events import Event
+
+ON = b"ON"
+OFF = b"OFF"
+ONLINE = b"online"
+OFFLINE = b"offline"
+
+COUNTING_KINDS = frozenset({"line", "count"})
+"""Rule kinds that publish a count instead of an ON/OFF state."""
+
+
+class RuleLike(Protocol):
+    """What topics need from a rule config: its name, kind and camera (None: every camera)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def camera(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTarget:
+    """One rule on one camera: the unit that has a state (or count) topic."""
+
+    camera: str
+    rule: str
+    kind: str
+
+    @property
+    def counting(self) -> bool:
+        """True for rules that count (a sensor), False for ON/OFF rules (a binary sensor)."""
+        return self.kind in COUNTING_KINDS
+
+
+def rule_targets(cameras: Iterable[str], rules: Iterable[RuleLike]) -> list[RuleTarget]:
+    """Every (camera, rule) pair of a config; a rule without a camera applies to all."""
+    names = list(cameras)
+    return [
+        RuleTarget(camera, rule.name, rule.kind)
+        for rule in rules
+        for camera in (names if rule.camera is None else [rule.camera])
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """The topic names of one device under one prefix."""
+
+    prefix: str
+    device: str
+
+    @property
+    def base(self) -> str:
+        """``<prefix>/<device>``."""
+        return f"{self.prefix}/{self.device}"
+
+    @property
+    def availability(self) -> str:
+        """Retained ``online``/``offline``; ``offline`` is also the last will."""
+        return f"{self.base}/availability"
+
+    @property
+    def events(self) -> str:
+        """One JSON event per message, QoS 1."""
+        return f"{self.base}/events"
+
+    @property
+    def stats(self) -> str:
+        """Retained JSON stats."""
+        return f"{self.base}/stats"
+
+    @property
+    def detect_set_filter(self) -> str:
+        """Subscription filter for every camera's ``detect/set`` command topic."""
+        return f"{self.base}/+/detect/set"
+
+    def rule_state(self, camera: str, rule: str) -> str:
+        """Retained ``ON``/``OFF`` of a rule on a camera."""
+        return f"{self.base}/{camera}/{rule}/state"
+
+    def rule_count(self, camera: str, rule: str) -> str:
+        """Retained count of a counting rule on a camera."""
+        return f"{self.base}/{camera}/{rule}/count"
+
+    def snapshot(self, camera: str, rule: str) -> str:
+        """Retained JPEG of the rule's latest event."""
+        return f"{self.base}/{camera}/{rule}/snapshot"
+
+    def detect_set(self, camera: str) -> str:
+        """Command topic: ``ON``/``OFF`` resumes or pauses detection on a camera."""
+        return f"{self.base}/{camera}/detect/set"
+
+    def detect_state(self, camera: str) -> str:
+        """Retained echo of a camera's detection switch."""
+        return f"{self.base}/{camera}/detect/state"
+
+    def camera_of_detect_set(self, topic: str) -> str | None:
+        """The camera a ``detect/set`` topic names, or None if ``topic`` is not one."""
+        head, tail = f"{self.base}/", "/detect/set"
+        if topic.startswith(head) and topic.endswith(tail):
+            camera = topic[len(head) : -len(tail)]
+            if camera and "/" not in camera:
+                return camera
+        return None
+
+
+def event_payload(event: Event) -> bytes:
+    """The event as compact JSON (the contract's fields)."""
+    return json.dumps(event.to_json(), separators=(",", ":")).encode()
+
+
+def retained_for_event(
+    topics: Topics, event: Event, counts: Mapping[str, int] | None = None
+) -> list[tuple[str, bytes]]:
+    """Retained state updates an event implies: start -> ON, end -> OFF, count -> the count.
+
+    A count with a direction (line crossings) goes to ``.../count/in`` or ``.../count/out``, and
+    ``.../count`` carries both directions added up; ``counts`` holds the latest per-direction
+    counts published so far, keyed by topic. A count without a direction (zone occupancy) goes
+    to ``.../count`` alone.
+    """
+    if event.type == "start":
+        return [(topics.rule_state(event.camera, event.rule), ON)]
+    if event.type == "end":
+        return [(topics.rule_state(event.camera, event.rule), OFF)]
+    if event.type != "count" or event.count is None:
+        return []
+    total_topic = topics.rule_count(event.camera, event.rule)
+    if event.direction is None:
+        return [(total_topic, str(event.count).encode())]
+    other = "out" if event.direction == "in" else "in"
+    total = event.count + (counts or {}).get(f"{total_topic}/{other}", 0)
+    return [
+        (f"{total_topic}/{event.direction}", str(event.count).encode()),
+        (total_topic, str(total).encode()),
+    ]
+
+
+def initial_retained(topics: Topics, targets: Iterable[RuleTarget]) -> list[tuple[str, bytes]]:
+    """States at start: every ON/OFF rule OFF (clears a stale ON left by a crash)."""
+    return [(topics.rule_state(t.camera, t.rule), OFF) for t in targets if not t.counting]
+
+
+def parse_switch(payload: bytes) -> bool | None:
+    """``ON`` -> True, ``OFF`` -> False (any case, surrounding blanks ignored); else None."""
+    text = payload.strip().upper()
+    if text == ON:
+        return True
+    if text == OFF:
+        return False
+    return None
+
+
+def stats_payload(stats: Mapping[str, object], extra: Mapping[str, object]) -> bytes:
+    """The pipeline's stats merged with the publisher's own (outbox depth, drops, ...)."""
+    return json.dumps({**stats, **extra}, separators=(",", ":"), default=str).encode()

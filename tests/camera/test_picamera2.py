@@ -1,0 +1,153 @@
+"""The picamera2 source against the shipped fake: the calls a real camera receives, pinned."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from edgecam.camera.capture import CaptureThread, ReconnectPolicy
+from edgecam.camera.fake_picamera2 import AeExposureModeEnum, FakeCameraSystem, Transform
+from edgecam.camera.image import read_image
+from edgecam.camera.picamera2 import Picamera2Source, Picamera2SourceConfig, lores_to_rgb
+from edgecam.camera.slot import LatestFrameSlot
+from edgecam.errors import CameraError
+from edgecam.types import Image
+from tests.camera.fixtures import wait_until
+
+
+@pytest.fixture
+def system(data_dir: Path) -> FakeCameraSystem:
+    """One fake camera looking at a photo."""
+    return FakeCameraSystem(scene=read_image(data_dir / "dog.jpg"))
+
+
+def make_source(system: FakeCameraSystem, **settings: object) -> Picamera2Source:
+    config = Picamera2SourceConfig.model_validate(settings)
+    return Picamera2Source("pi", config, api=system.api())
+
+
+def test_open_read_close_pins_the_picamera2_calls(system: FakeCameraSystem) -> None:
+    source = make_source(
+        system, size=[1280, 720], lores=[384, 216], fps=12.5, rotation=180, hflip=True,
+        exposure="short", buffer_count=3, read_timeout="2s",
+    )  # fmt: skip
+    source.open()
+    image = source.read()
+    source.close()
+    names = [name for name, _ in system.calls]
+    assert names == [
+        "Picamera2", "create_video_configuration", "configure", "start",
+        "capture_request", "release", "stop", "close",
+    ]  # fmt: skip
+    calls = dict(system.calls)
+    assert calls["Picamera2"] == 0
+    assert calls["create_video_configuration"] == {
+        "main": {"size": (1280, 720), "format": "BGR888"},
+        "lores": {"size": (384, 216), "format": "YUV420"},
+        "controls": {
+            "FrameDurationLimits": (80000, 80000), "AeExposureMode": AeExposureModeEnum.Short,
+        },
+        # rotation 180 is both flips; hflip on top of it cancels the horizontal one
+        "transform": Transform(hflip=0, vflip=1),
+        "bc": 3,
+    }  # fmt: skip
+    assert calls["capture_request"] == 2.0  # the read timeout is passed as picamera2's wait
+    assert image.shape == (216, 384, 3) and image.flags.c_contiguous
+    assert system.outstanding == 0
+
+
+def test_only_the_lores_stream_is_converted_and_it_matches_the_scene(
+    system: FakeCameraSystem,
+) -> None:
+    source = make_source(system, lores=[320, 240])
+    source.open()
+    image = source.read()
+    source.close()
+    expected = cv2.resize(system.scene, (320, 240), interpolation=cv2.INTER_AREA)
+    # YUV420 subsamples colour, so compare loosely; the stride padding must be gone.
+    assert np.abs(image.astype(int) - expected.astype(int)).mean() < 6
+
+
+def test_lores_to_rgb_drops_stride_padding() -> None:
+    rgb = np.zeros((48, 64, 3), np.uint8)
+    rgb[:, :32] = (255, 0, 0)
+    padded = np.zeros((48, 128, 3), np.uint8)
+    padded[:, :64] = rgb
+    yuv: Image = np.asarray(cv2.cvtColor(padded, cv2.COLOR_RGB2YUV_I420), np.uint8)
+    out = lores_to_rgb(yuv, 64, 48)
+    assert out.shape == (48, 64, 3) and out[24, 10, 0] > 200 and out[24, 50].max() < 30
+
+
+def test_snapshot_takes_the_main_stream_from_the_next_request(system: FakeCameraSystem) -> None:
+    source = make_source(system, size=[640, 480])
+    source.open()
+    result: list[object] = []
+    taker = threading.Thread(target=lambda: result.append(source.snapshot(timeout=5.0)))
+    taker.start()
+    wait_until(source._want_main.is_set)
+    source.read()
+    taker.join()
+    source.close()
+    main = result[0]
+    assert isinstance(main, np.ndarray) and main.shape == (480, 640, 3)
+    assert system.outstanding == 0
+
+
+def test_a_missing_camera_and_failed_reads_are_camera_errors(system: FakeCameraSystem) -> None:
+    system.absent = True
+    with pytest.raises(CameraError, match="not available"):
+        make_source(system).open()
+    system.absent = False
+    source = make_source(system)
+    source.open()
+    system.fail_reads = 1
+    with pytest.raises(CameraError, match="no frame"):
+        source.read()
+    assert system.outstanding == 0
+    source.close()
+    source.close()  # twice is fine
+
+
+def test_the_capture_loop_restarts_a_camera_that_stops_delivering(
+    system: FakeCameraSystem,
+) -> None:
+    source = make_source(system, lores=[64, 48])
+    stop = threading.Event()
+    policy = ReconnectPolicy(initial_backoff=0.01, max_backoff=0.05)
+    capture = CaptureThread(source, LatestFrameSlot(), stop, threading.Event(), policy)
+    capture.open_first()
+    system.fail_reads = 3
+    capture.start()
+    try:
+        wait_until(lambda: capture.reconnects >= 3 and capture.frames >= 3)
+    finally:
+        stop.set()
+        capture.join(timeout=5.0)
+    assert system.opened == 4  # the first open and three reopens
+    assert [name for name, _ in system.calls].count("close") == 4
+    assert system.outstanding == 0
+
+
+def test_config_rejects_odd_sizes_and_quarter_turns() -> None:
+    with pytest.raises(ValidationError, match="even"):
+        Picamera2SourceConfig.model_validate({"lores": [301, 300]})
+    with pytest.raises(ValidationError):
+        Picamera2SourceConfig.model_validate({"rotation": 90})
+
+
+@pytest.mark.picamera
+def test_a_real_pi_camera_delivers_lores_rgb_frames() -> None:
+    source = Picamera2Source("pi", Picamera2SourceConfig(lores=(320, 240), fps=10))
+    source.open()
+    try:
+        frames = [source.read() for _ in range(5)]
+        main = source.snapshot()
+    finally:
+        source.close()
+    assert all(frame.shape == (240, 320, 3) for frame in frames)
+    assert main is not None and main.shape == (720, 1280, 3)

@@ -1,0 +1,104 @@
+"""The service with failing cameras: it runs on, publishes stats and reports each camera."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edgecam.camera.capture import ReconnectPolicy, backoff_delay
+from edgecam.config.models import Config
+from edgecam.detect.detector import Detector
+from edgecam.rules.engine import RuleEngine
+from edgecam.service import pipeline as pipeline_module
+from edgecam.service.pipeline import Pipeline
+from tests.camera.fixtures import RecordingSink, camera_stats, running, wait_until
+from tests.camera.mjpeg_server import mjpeg_camera
+from tests.camera.test_opencv import dead_url
+
+
+def test_backoff_doubles_up_to_the_cap() -> None:
+    policy = ReconnectPolicy(initial_backoff=0.5, max_backoff=4.0)
+    assert [backoff_delay(n, policy) for n in range(1, 7)] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+
+
+def short_clip(path: Path, frames: int) -> Path:
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 25.0, (64, 48))
+    for _ in range(frames):
+        writer.write(np.zeros((48, 64, 3), np.uint8))
+    writer.release()
+    return path
+
+
+@pytest.fixture
+def fast_stats(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Publish stats every 0.1 s instead of every 10 s."""
+    monkeypatch.setattr(pipeline_module, "STATS_INTERVAL", 0.1)
+
+
+@pytest.mark.usefixtures("fast_stats")
+def test_ended_stalled_and_unopenable_cameras_leave_the_service_running(
+    tmp_path: Path, detector: Detector
+) -> None:
+    with mjpeg_camera() as web:
+        config = Config.model_validate(
+            {
+                "cameras": {
+                    "clip": {"source": {"type": "file", "path": str(short_clip(tmp_path / "c.avi", 3)), "pace": "every"}},  # noqa: E501
+                    "web": {
+                        "source": {"type": "opencv", "url": web.url, "read_timeout": "500ms"},
+                        "fps": 5, "stall_timeout": "2s", "max_backoff": "500ms",
+                    },
+                    "gone": {
+                        "source": {"type": "opencv", "url": dead_url(), "open_timeout": "1s"},
+                        "max_backoff": "500ms",
+                    },
+                },
+            }
+        )  # fmt: skip
+        sink = RecordingSink()
+        pipeline = Pipeline(config, detector, RuleEngine.from_config(config), [sink])
+        with running(pipeline) as thread:
+            wait_until(lambda: bool(sink.published) and camera_stats(sink, "web")["analysed"] > 2)
+            wait_until(lambda: camera_stats(sink, "clip")["status"] == "ended")
+            gone = camera_stats(sink, "gone")
+            assert gone["status"] == "reconnecting" and "cannot open" in str(gone["error"])
+            web.stall.set()
+            wait_until(lambda: camera_stats(sink, "web")["read_errors"] > 0)
+            web.stall.clear()
+            wait_until(lambda: camera_stats(sink, "web")["reconnects"] > 0)
+            analysed = camera_stats(sink, "web")["analysed"]
+            wait_until(lambda: camera_stats(sink, "web")["analysed"] > analysed)
+            assert thread.is_alive()
+            published = len(sink.published)
+            wait_until(lambda: len(sink.published) > published + 2)
+        clip = camera_stats(sink, "clip")
+        assert clip["frames"] == 3 and clip["analysed"] == 3 and clip["error"] is None
+        assert camera_stats(sink, "web")["status"] in {"running", "stopped"}
+
+
+def test_cameras_share_the_detector_fairly_each_under_its_own_fps_cap(
+    data_dir: Path, detector: Detector
+) -> None:
+    still = {"type": "image", "paths": [str(data_dir / "dog.jpg")], "fps": 100, "loop": True}
+    config = Config.model_validate(
+        {
+            "cameras": {
+                "a": {"source": still},
+                "b": {"source": still},
+                "slow": {"source": still, "fps": 1},
+            }
+        }
+    )
+    sink = RecordingSink()
+    pipeline = Pipeline(config, detector, RuleEngine.from_config(config), [sink], max_frames=30)
+    pipeline.start()
+    pipeline.run()
+    counts = {name: camera_stats(sink, name) for name in ("a", "b", "slow")}
+    a, b, slow = (counts[name]["analysed"] for name in ("a", "b", "slow"))
+    assert a + b + slow == 30
+    assert abs(a - b) <= 1  # round robin: neither busy camera starves the other
+    assert slow < a and counts["slow"]["skipped"] > 0  # its fps cap holds it back

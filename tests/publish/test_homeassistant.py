@@ -1,0 +1,112 @@
+"""Home Assistant discovery payloads checked against HA's documented MQTT discovery schema.
+
+The keys below are the documented configuration variables of each MQTT entity kind
+(home-assistant.io/integrations/binary_sensor.mqtt, sensor.mqtt, switch.mqtt, image.mqtt and
+the discovery page): required keys must be there, and every key sent must be a documented one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from edgecam.publish.homeassistant import discovery_messages
+from edgecam.publish.topics import RuleTarget, Topics
+
+TOPICS = Topics("edgecam", "porch-pi")
+TOPIC = re.compile(r"^homeassistant/(binary_sensor|sensor|switch|image)/[\w-]+/[\w-]+/config$")
+
+COMMON = {
+    "name", "unique_id", "availability_topic", "payload_available", "payload_not_available",
+    "device", "origin", "icon", "entity_category", "qos", "enabled_by_default",
+    "json_attributes_topic", "availability", "availability_mode", "encoding",
+}  # fmt: skip
+DOCUMENTED = {
+    "binary_sensor": COMMON | {"state_topic", "payload_on", "payload_off", "device_class",
+                               "value_template", "expire_after", "force_update", "off_delay"},
+    "sensor": COMMON | {"state_topic", "state_class", "unit_of_measurement", "device_class",
+                        "value_template", "expire_after", "force_update"},
+    "switch": COMMON | {"command_topic", "state_topic", "payload_on", "payload_off", "state_on",
+                        "state_off", "retain", "optimistic", "device_class", "value_template"},
+    "image": COMMON | {"image_topic", "url_topic", "content_type", "image_encoding"},
+}  # fmt: skip
+REQUIRED = {
+    "binary_sensor": {"state_topic"},
+    "sensor": {"state_topic"},
+    "switch": {"command_topic"},
+    "image": set(),
+}
+DEVICE_KEYS = {
+    "identifiers", "connections", "name", "manufacturer", "model", "sw_version", "hw_version",
+    "suggested_area", "via_device", "configuration_url", "serial_number",
+}  # fmt: skip
+BINARY_CLASSES = {"occupancy", "motion", "presence", "moving", "problem"}
+STATE_CLASSES = {"measurement", "total", "total_increasing"}
+
+TARGETS = [
+    RuleTarget("porch", "walkway", "presence"),
+    RuleTarget("porch", "loiterer", "dwell"),
+    RuleTarget("porch", "no_car", "absence"),
+    RuleTarget("porch", "gate", "line"),
+]
+
+
+def _messages(snapshots: bool = True) -> list[tuple[str, str, dict[str, object]]]:
+    out = []
+    for message in discovery_messages(
+        TOPICS, ["porch", "yard"], TARGETS, snapshots=snapshots, version="1.2.3"
+    ):
+        match = TOPIC.match(message.topic)
+        assert match, message.topic
+        assert json.loads(message.payload) == message.config
+        out.append((match.group(1), message.topic, message.config))
+    return out
+
+
+def test_every_payload_fits_its_documented_schema() -> None:
+    messages = _messages()
+    for component, topic, config in messages:
+        assert REQUIRED[component] <= set(config), topic
+        assert set(config) <= DOCUMENTED[component], (topic, set(config) - DOCUMENTED[component])
+        assert config["availability_topic"] == "edgecam/porch-pi/availability"
+        assert (config["payload_available"], config["payload_not_available"]) == (
+            "online",
+            "offline",
+        )
+        device = config["device"]
+        assert isinstance(device, dict) and set(device) <= DEVICE_KEYS
+        assert device["identifiers"] == ["edgecam_porch-pi"]
+        assert config.get("entity_category", "config") in {"config", "diagnostic"}
+        if component == "image":
+            assert ("image_topic" in config) != ("url_topic" in config)
+    unique_ids = [config["unique_id"] for _c, _t, config in messages]
+    assert len(set(unique_ids)) == len(unique_ids)
+    assert len({topic for _c, topic, _cfg in messages}) == len(messages)
+
+
+def test_entities_per_rule_kind_and_camera() -> None:
+    by_topic = {topic: (component, config) for component, topic, config in _messages()}
+    node = "homeassistant/{}/edgecam_porch-pi/{}/config"
+    _, walkway = by_topic[node.format("binary_sensor", "porch__walkway")]
+    assert walkway["state_topic"] == "edgecam/porch-pi/porch/walkway/state"
+    assert (walkway["payload_on"], walkway["payload_off"]) == ("ON", "OFF")
+    assert walkway["device_class"] in BINARY_CLASSES
+    _, absence = by_topic[node.format("binary_sensor", "porch__no_car")]
+    assert "device_class" not in absence  # ON means "absent": not an occupancy
+    _, gate = by_topic[node.format("sensor", "porch__gate")]
+    assert gate["state_topic"] == "edgecam/porch-pi/porch/gate/count"
+    assert gate["state_class"] in STATE_CLASSES
+    for camera in ("porch", "yard"):
+        _, switch = by_topic[node.format("switch", f"{camera}__detect")]
+        assert switch["command_topic"] == f"edgecam/porch-pi/{camera}/detect/set"
+        assert switch["state_topic"] == f"edgecam/porch-pi/{camera}/detect/state"
+        assert switch["retain"] is False  # HA must never leave a retained command behind
+    _, image = by_topic[node.format("image", "porch__walkway__snapshot")]
+    assert image["image_topic"] == "edgecam/porch-pi/porch/walkway/snapshot"
+    assert image["content_type"] == "image/jpeg"
+    _, fps = by_topic[node.format("sensor", "fps")]
+    assert fps["state_topic"] == "edgecam/porch-pi/stats"
+
+
+def test_snapshot_entities_only_when_asked() -> None:
+    assert not [c for c, _t, _cfg in _messages(snapshots=False) if c == "image"]
