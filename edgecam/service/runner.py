@@ -84,13 +84,15 @@ def run_service(
     )
     supervisor = Supervisor(state, notifier, reloader)
     endpoint = _endpoint(config, state, registry)
+    # Before the cameras open: a SIGTERM during start-up still flushes the sinks.
+    _install_signals(state, notifier, supervisor)
     try:
         pipeline.start()
         if endpoint is not None:
             endpoint.start()
-        _install_signals(state, notifier, supervisor)
         state.started = True
-        notifier.ready(supervisor.status_line(time.monotonic()))
+        if not state.stopping:
+            notifier.ready(supervisor.status_line(time.monotonic()))
         supervisor.start()
         stats = pipeline.run()
     finally:
