@@ -16,6 +16,13 @@ def _event_ids(path: Path) -> set[str]:
     return {json.loads(line)["id"] for line in lines if line}
 
 
+def _value(metrics: str, name: str) -> float:
+    lines = metrics.splitlines()
+    values = [float(line.split()[1]) for line in lines if line.startswith(name + " ")]
+    assert values, f"{name} not in /metrics"
+    return values[0]
+
+
 def test_sigterm_with_the_broker_down_keeps_events_for_the_next_start(tmp_path: Path) -> None:
     broker = Broker(tmp_path / "broker")  # its port is chosen, but nothing listens yet
     outbox = tmp_path / "state" / "outbox.sqlite"
@@ -32,6 +39,9 @@ def test_sigterm_with_the_broker_down_keeps_events_for_the_next_start(tmp_path: 
     with running(tmp_path, args, notify) as svc:
         notify.wait_for("READY")
         wait(lambda: bool(_event_ids(events)), 60.0, svc.stderr)
+        metrics = svc.get("/metrics")[2].decode()
+        assert _value(metrics, "edgecam_outbox_depth") >= 1
+        assert _value(metrics, "edgecam_events_pending") >= 1
         svc.signal(signal.SIGTERM)
         notify.wait_for("STOPPING")
         assert svc.proc.wait(30) == 0, svc.stderr()
