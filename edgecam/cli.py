@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -99,54 +96,40 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _setup_logging(debug: bool) -> None:
-    # Under systemd, journald stamps each line itself.
-    stamp = "" if os.environ.get("JOURNAL_STREAM") else "%(asctime)s "
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.INFO,
-        format=f"{stamp}%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from edgecam.service.logs import setup_logging
+
+    setup_logging("debug" if debug else "info")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from edgecam.config import load_config
+    from edgecam.config.models import Config
     from edgecam.detect.detector import Detector
-    from edgecam.rules.engine import RuleEngine
     from edgecam.service.build import bind_detect_commands, build_sinks
     from edgecam.service.demo import demo_config
-    from edgecam.service.pipeline import Pipeline
+    from edgecam.service.logs import set_level
+    from edgecam.service.runner import run_service
 
     config = load_config(args.config) if args.config else demo_config()
+    if not args.debug:
+        set_level(config.log.level)
     if args.config is None:
         log.info("no --config given: running the built-in demo (bundled clip and model)")
     events = args.events if args.events or args.config else "-"
-    sinks = build_sinks(config, events)
-    detector = Detector.from_config(config.model)
-    stop = threading.Event()
-    pipeline = Pipeline(
-        config, detector, RuleEngine.from_config(config), sinks, stop=stop,
+
+    def detector_for(cfg: Config) -> Detector:
+        return Detector.from_config(cfg.model)
+
+    stats = run_service(
+        config,
+        config_path=args.config,
+        build_sinks=lambda cfg: build_sinks(cfg, events),
+        build_detector=detector_for,
         max_frames=args.max_frames,
-    )  # fmt: skip
-    bind_detect_commands(sinks, pipeline.set_detect)
-    _stop_on_signals(stop)
-    try:
-        pipeline.start()
-        stats = pipeline.run()
-    finally:
-        for sink in sinks:
-            sink.close()
-        detector.close()
+        bind_sinks=lambda sinks, pipeline: bind_detect_commands(sinks, pipeline.set_detect),
+    )
     log.info("stopped: %d frames analysed, %d events", stats.analysed, stats.events)
     return 0
-
-
-def _stop_on_signals(stop: threading.Event) -> None:
-    def handler(signum: int, _frame: object) -> None:
-        log.info("received %s, stopping", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
 
 
 def _cmd_detect(args: argparse.Namespace) -> int:

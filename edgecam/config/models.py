@@ -84,6 +84,50 @@ class CameraConfig(StrictModel):
     """Longest wait between reopen attempts of a failed camera (waits double up to this)."""
 
 
+_LISTEN = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})$")
+
+
+class HttpConfig(StrictModel):
+    """The health, metrics and latest-frame HTTP endpoint."""
+
+    enabled: bool = True
+    """Serve ``/healthz``, ``/metrics`` and ``/cameras/<name>/latest.jpg``."""
+    listen: str = "127.0.0.1:8080"
+    """``host:port`` to bind; keep 127.0.0.1 unless a firewall guards the port (no auth)."""
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        match = _LISTEN.match(value)
+        if not match or not 0 <= int(match.group("port")) <= 65535:
+            raise ValueError('expected "host:port", e.g. "127.0.0.1:8080" or "[::1]:8080"')
+        return value
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The (host, port) pair to bind."""
+        host, _, port = self.listen.rpartition(":")
+        return host.strip("[]"), int(port)
+
+
+class LogConfig(StrictModel):
+    """Logging."""
+
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    """Lowest level written to the log (``--debug`` overrides it)."""
+
+
+class HealthConfig(StrictModel):
+    """When the service counts as healthy; drives ``/healthz`` and the systemd watchdog."""
+
+    stale_after: Duration = Field(default=10.0, gt=0.0)
+    """No frame analysed for this long means the pipeline is stuck (503, no watchdog pings)."""
+    invoke_timeout: Duration = Field(default=10.0, gt=0.0)
+    """An inference taking longer than this rebuilds the detector."""
+    stop_timeout: Duration = Field(default=10.0, gt=0.0)
+    """On SIGTERM, how long sinks may take to flush (the MQTT outbox) before we exit."""
+
+
 class Config(StrictModel):
     """The whole edgecam configuration."""
 
@@ -97,6 +141,12 @@ class Config(StrictModel):
     """Keep event snapshots on disk too (``{path, max_files, max_bytes}``); default: not kept."""
     mqtt: MqttConfig | None = None
     """The MQTT broker to publish to; absent: no MQTT (events only with ``--events``)."""
+    http: HttpConfig = Field(default_factory=HttpConfig)
+    """Health, metrics and latest frames over HTTP."""
+    log: LogConfig = Field(default_factory=LogConfig)
+    """Logging."""
+    health: HealthConfig = Field(default_factory=HealthConfig)
+    """Health checks, detector time limit and the shutdown deadline."""
 
     def reference_problems(self) -> list[tuple[Loc, str]]:
         """Problems that need more than one section to see, e.g. a rule naming an unknown camera."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from edgecam.camera.capture import CaptureThread, ReconnectPolicy
@@ -17,6 +17,7 @@ from edgecam.detect.detector import Detector
 from edgecam.publish.base import EventSink
 from edgecam.rules.engine import RuleEngine
 from edgecam.rules.events import Event
+from edgecam.service.guard import DetectorLike
 from edgecam.types import Detection, Frame
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class CameraState:
     detect_enabled: bool = True
     last_analysed: float = float("-inf")
     last_frame: Frame | None = None
+    last_detections: Sequence[Detection] = ()
     analysed: int = 0
     skipped: int = 0
     """Frames taken but not analysed: over the fps cap or detection paused."""
@@ -60,7 +62,7 @@ class Pipeline:
     def __init__(
         self,
         config: Config,
-        detector: Detector,
+        detector: Detector | DetectorLike,
         engine: RuleEngine,
         sinks: Sequence[EventSink],
         *,
@@ -75,8 +77,10 @@ class Pipeline:
         self.max_frames = max_frames
         self.stats = PipelineStats()
         self.heartbeat = time.monotonic()
-        """Monotonic time of the last analysed frame (the watchdog looks at it)."""
+        """Monotonic time of the last frame taken from a slot (the watchdog looks at it)."""
         self._ready = threading.Event()
+        self._calls: list[Callable[[Pipeline], None]] = []
+        self._calls_lock = threading.Lock()
         self._turn = 0
         self.cameras = [self._camera(name) for name in config.cameras]
 
@@ -139,8 +143,29 @@ class Pipeline:
             self._finish()
         return self.stats
 
+    def call_soon(self, call: Callable[[Pipeline], None]) -> None:
+        """Run ``call(self)`` on the pipeline thread between frames (config reloads use it)."""
+        with self._calls_lock:
+            self._calls.append(call)
+        self._ready.set()
+
+    def replace_engine(self, engine: RuleEngine) -> None:
+        """Swap the rule engine (pipeline thread only): open states of the old one end first."""
+        for cam in self.cameras:
+            if cam.last_frame is not None:
+                self._emit(self.engine.finish(cam.last_frame))
+        self.engine = engine
+
+    def _run_calls(self) -> None:
+        with self._calls_lock:
+            calls, self._calls = self._calls, []
+        for call in calls:
+            call(self)
+
     def _round(self) -> bool:
         """Take at most one frame from each camera in turn; False if none was waiting."""
+        if self._calls:
+            self._run_calls()
         took = False
         # Start each round at the next camera, so no camera is always served first.
         count = len(self.cameras)
@@ -152,9 +177,12 @@ class Pipeline:
             took = True
             if not cam.detect_enabled or frame.mono - cam.last_analysed < cam.min_interval:
                 cam.skipped += 1
+                # Frames still flow through a paused or rate-limited camera: not a hang.
+                self.heartbeat = time.monotonic()
                 continue
             if cam.motion is not None and not cam.motion.should_detect(frame.image, frame.mono):
                 cam.still += 1
+                self.heartbeat = time.monotonic()
                 continue
             self._analyse(cam, frame)
             if self.max_frames is not None and self.stats.analysed >= self.max_frames:
@@ -169,6 +197,7 @@ class Pipeline:
         cam.analysed += 1
         cam.last_analysed = frame.mono
         cam.last_frame = frame
+        cam.last_detections = detections
         self.heartbeat = time.monotonic()
         events = self.engine.process(frame, detections)
         if events:

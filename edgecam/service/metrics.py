@@ -1,0 +1,125 @@
+"""Prometheus metrics of a running service, on a registry passed in (never the global one).
+
+Counters that the pipeline already keeps (frames, drops, events) are read at scrape time by a
+collector, so nothing is counted twice; the inference latency is a histogram fed by the detector
+guard. Sinks that deliver over the network (MQTT) report their figures through
+:class:`ReportsDelivery` (or at least expose their ``outbox``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5)
+"""Seconds: from an Edge TPU (a few ms) to a busy Pi 3 CPU (hundreds of ms)."""
+
+
+@runtime_checkable
+class ReportsDelivery(Protocol):
+    """A sink that can say how delivery goes (the MQTT publisher)."""
+
+    def delivery_metrics(self) -> Mapping[str, float]:
+        """``events_published``, ``events_pending``, ``outbox_depth`` (any subset)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CameraFigures:
+    """One camera's counters at scrape time."""
+
+    name: str
+    captured: int
+    dropped: int
+    analysed: int
+    reconnects: int
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceFigures:
+    """Everything the collector reports, read from the running service in one go."""
+
+    cameras: Sequence[CameraFigures]
+    events: int
+    device: str
+    runtime: str
+    detector_rebuilds: int
+    detector_healthy: bool
+    delivery: Mapping[str, float]
+
+
+_DELIVERY = {
+    "events_published": ("counter", "Events the broker acknowledged"),
+    "events_pending": ("gauge", "Events waiting for the broker's acknowledgement"),
+    "outbox_depth": ("gauge", "Events stored in the durable outbox"),
+}
+
+
+class ServiceCollector(Collector):
+    """Turns :class:`ServiceFigures` into Prometheus metric families on each scrape."""
+
+    def __init__(self, read: Callable[[], ServiceFigures]) -> None:
+        self._read = read
+
+    def collect(self) -> Iterator[Metric]:
+        """The metric families of the current figures."""
+        figures = self._read()
+        per_camera = (
+            ("frames_captured", "Frames read from the camera", "captured"),
+            ("frames_dropped", "Frames replaced before the detector took them", "dropped"),
+            ("frames_analysed", "Frames the detector analysed", "analysed"),
+            ("camera_reconnects", "Times the camera was reopened after a failure", "reconnects"),
+        )
+        for name, doc, attr in per_camera:
+            family = CounterMetricFamily(f"edgecam_{name}", doc, labels=["camera"])
+            for cam in figures.cameras:
+                family.add_metric([cam.name], getattr(cam, attr))
+            yield family
+        yield CounterMetricFamily("edgecam_events", "Events produced by the rules", figures.events)
+        info = GaugeMetricFamily(
+            "edgecam_detector_info", "The detector in use (value 1)", labels=["device", "runtime"]
+        )
+        info.add_metric([figures.device, figures.runtime], 1)
+        yield info
+        yield GaugeMetricFamily(
+            "edgecam_detector_healthy", "1 if the last inference worked", figures.detector_healthy
+        )
+        yield CounterMetricFamily(
+            "edgecam_detector_rebuilds", "Detector rebuilds after errors", figures.detector_rebuilds
+        )
+        for key, value in figures.delivery.items():
+            if key in _DELIVERY:
+                kind, doc = _DELIVERY[key]
+                cls = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
+                yield cls(f"edgecam_{key}", doc, value)
+
+
+def delivery_figures(sinks: Sequence[object]) -> dict[str, float]:
+    """Delivery figures summed over the sinks that report them."""
+    total: dict[str, float] = {}
+    for sink in sinks:
+        if isinstance(sink, ReportsDelivery):
+            figures = dict(sink.delivery_metrics())
+        elif isinstance(depth := getattr(getattr(sink, "outbox", None), "depth", None), int):
+            # A sink with a durable outbox but no delivery_metrics(): its depth is what's pending.
+            figures = {"outbox_depth": depth, "events_pending": depth}
+        else:
+            continue
+        for key, value in figures.items():
+            total[key] = total.get(key, 0.0) + float(value)
+    return total
+
+
+def latency_histogram(registry: CollectorRegistry) -> Histogram:
+    """The inference latency histogram, registered on ``registry``."""
+    return Histogram(
+        "edgecam_inference_seconds",
+        "Time of one model inference",
+        buckets=LATENCY_BUCKETS,
+        registry=registry,
+    )

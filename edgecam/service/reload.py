@@ -1,0 +1,144 @@
+"""Reload on SIGHUP: re-read and validate the config, apply what can change while running.
+
+Rules, zones, lines, the sinks (MQTT settings), the model, camera fps limits and the log level are
+applied in place; the cameras keep running. A changed camera source, a new or removed camera, or
+new HTTP settings need a restart, which is logged. A bad config keeps the running one and logs
+every error.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from edgecam.config.models import Config
+from edgecam.errors import ConfigError, EdgecamError
+from edgecam.publish.base import EventSink
+from edgecam.rules.engine import RuleEngine
+from edgecam.service.logs import set_level
+from edgecam.service.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
+
+APPLY_TIMEOUT = 30.0
+"""How long the reload waits for the pipeline thread to take the new parts."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigChanges:
+    """What differs between the running config and a new one."""
+
+    applied: tuple[str, ...]
+    """Sections applied in place (``rules``, ``mqtt``, ``model``, ...)."""
+    need_restart: tuple[str, ...]
+    """Key paths that only take effect after a restart."""
+
+
+def compare(old: Config, new: Config) -> ConfigChanges:
+    """Sort the differences between two configs into applied-now and needs-restart."""
+    applied: list[str] = []
+    restart: list[str] = []
+    old_fields, new_fields = old.model_dump(), new.model_dump()
+    for key in Config.model_fields:
+        if old_fields.get(key) == new_fields.get(key):
+            continue
+        if key == "cameras":
+            applied.append("cameras")
+            restart.extend(_camera_restarts(old, new))
+        elif key == "http":
+            restart.append("http")
+        else:
+            applied.append(key)
+    return ConfigChanges(tuple(applied), tuple(restart))
+
+
+def _camera_restarts(old: Config, new: Config) -> list[str]:
+    restart = [f"cameras.{n}" for n in sorted(set(old.cameras) ^ set(new.cameras))]
+    for name in sorted(set(old.cameras) & set(new.cameras)):
+        if old.cameras[name].source != new.cameras[name].source:
+            restart.append(f"cameras.{name}.source")
+    return restart
+
+
+class Reloader:
+    """Applies a new config to a running pipeline; called from the supervisor thread."""
+
+    def __init__(
+        self,
+        path: Path,
+        pipeline: Pipeline,
+        build_sinks: Callable[[Config], list[EventSink]],
+        rebuild_detector: Callable[[Config], None],
+        close_sinks: Callable[[Sequence[EventSink]], None],
+    ) -> None:
+        self.path = path
+        self.pipeline = pipeline
+        self._build_sinks = build_sinks
+        self._rebuild_detector = rebuild_detector
+        self._close_sinks = close_sinks
+        self.config = pipeline.config
+        self.reloads = 0
+
+    def reload(self) -> bool:
+        """Re-read the config file; True if it was valid and applied."""
+        from edgecam.config.loader import load_config
+
+        log.info("reloading %s", self.path)
+        try:
+            new = load_config(self.path)
+        except ConfigError as err:
+            for problem in err.problems:
+                log.error("reload: %s", problem)
+            log.error("reload failed: keeping the running config (fix the errors above)")
+            return False
+        changes = compare(self.config, new)
+        try:
+            self._apply(new, changes)
+        except EdgecamError as err:
+            log.error("reload failed: %s; keeping the running config", err)
+            return False
+        for key in changes.need_restart:
+            log.warning("reload: %s changed; restart edgecam to apply it", key)
+        self.config = new
+        self.reloads += 1
+        log.info("reload done: applied %s", ", ".join(changes.applied) or "nothing (no changes)")
+        return True
+
+    def _apply(self, new: Config, changes: ConfigChanges) -> None:
+        engine = RuleEngine.from_config(new)
+        done = threading.Event()
+
+        def apply(pipeline: Pipeline) -> None:
+            if "model" in changes.applied:
+                self._rebuild_detector(new)
+            pipeline.replace_engine(engine)
+            if _touches_sinks(changes):
+                self._replace_sinks(pipeline, new)
+            for cam in pipeline.cameras:
+                if (cam_config := new.cameras.get(cam.name)) is not None:
+                    cam.min_interval = 1.0 / cam_config.fps if cam_config.fps else 0.0
+            pipeline.config = new
+            done.set()
+
+        self.pipeline.call_soon(apply)
+        if not done.wait(APPLY_TIMEOUT):
+            log.warning("reload: the pipeline is busy; the new config applies when it resumes")
+        set_level(new.log.level)
+
+    def _replace_sinks(self, pipeline: Pipeline, new: Config) -> None:
+        """Close the old sinks first: an MQTT client id and outbox must not be used twice."""
+        old, pipeline.sinks = pipeline.sinks, []
+        self._close_sinks(old)
+        try:
+            pipeline.sinks = self._build_sinks(new)
+        except EdgecamError as err:
+            log.error("reload: cannot set up the new sinks (%s); back to the previous ones", err)
+            pipeline.sinks = self._build_sinks(self.config)
+
+
+def _touches_sinks(changes: ConfigChanges) -> bool:
+    # Sections that build_sinks reads: a change there means new sinks.
+    return any(key in changes.applied for key in ("mqtt", "device", "snapshots"))

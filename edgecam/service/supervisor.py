@@ -1,0 +1,158 @@
+"""The supervisor thread: watchdog pings tied to the pipeline heartbeat, STATUS=, reloads."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from edgecam.service.guard import GuardedDetector
+from edgecam.service.metrics import CameraFigures, ServiceFigures, delivery_figures
+from edgecam.service.notify import Notifier, WatchdogPolicy
+from edgecam.service.pipeline import Pipeline
+from edgecam.service.reload import Reloader
+
+log = logging.getLogger(__name__)
+
+STATUS_INTERVAL = 5.0
+TICK = 0.25
+
+
+class ServiceState:
+    """The running service as the HTTP endpoint, the metrics and the watchdog see it."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        detector: GuardedDetector,
+        stale_after: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.pipeline = pipeline
+        self.detector = detector
+        self.stale_after = stale_after
+        self.clock = clock
+        self.started = False
+        self.stopping = False
+
+    def health(self) -> tuple[bool, str]:
+        """``(healthy, reason)``: frames flow and the detector works."""
+        if self.stopping:
+            return False, "stopping"
+        if not self.started:
+            return False, "starting"
+        if not self.detector.healthy:
+            return False, f"detector unhealthy: {self.detector.last_error}"
+        age = self.clock() - self.pipeline.heartbeat
+        if age > self.stale_after:
+            errors = [str(c.capture.error) for c in self.pipeline.cameras if c.capture.error]
+            detail = f" ({'; '.join(errors)})" if errors else ""
+            return False, f"no frame analysed for {age:.0f}s{detail}"
+        return True, "ok"
+
+    def latest_jpeg(self, camera: str) -> bytes | None:
+        """The latest analysed frame of ``camera`` with boxes drawn; KeyError if unknown."""
+        from edgecam.service.annotate import annotated_jpeg
+
+        for cam in self.pipeline.cameras:
+            if cam.name == camera:
+                frame, detections = cam.last_frame, cam.last_detections
+                return None if frame is None else annotated_jpeg(frame.image, detections)
+        raise KeyError(camera)
+
+    def figures(self) -> ServiceFigures:
+        """Counters for the Prometheus collector."""
+        cameras = [
+            CameraFigures(
+                cam.name,
+                cam.capture.frames,
+                cam.slot.dropped,
+                cam.analysed,
+                cam.capture.reconnects,
+            )
+            for cam in self.pipeline.cameras
+        ]
+        info = self.detector.info
+        return ServiceFigures(
+            cameras,
+            self.pipeline.stats.events,
+            info.device,
+            info.runtime,
+            self.detector.rebuilds,
+            self.detector.healthy,
+            delivery_figures(self.pipeline.sinks),
+        )
+
+
+class Supervisor:
+    """Pings the watchdog while the heartbeat is fresh, reports STATUS=, runs reloads."""
+
+    def __init__(self, state: ServiceState, notifier: Notifier, reloader: Reloader | None) -> None:
+        self.state = state
+        self.notifier = notifier
+        self.reloader = reloader
+        self.policy = (
+            WatchdogPolicy(notifier.watchdog, state.stale_after) if notifier.watchdog else None
+        )
+        self._reload = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="supervisor", daemon=True)
+        self._status_mark = (time.monotonic(), 0)
+        self.pings = 0
+
+    def start(self) -> None:
+        """Start the thread."""
+        self._thread.start()
+
+    def request_reload(self) -> None:
+        """Ask for a reload (safe from a signal handler)."""
+        self._reload.set()
+
+    def close(self) -> None:
+        """Stop the thread."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5.0)
+
+    def status_line(self, now: float) -> str:
+        """``STATUS=`` text: fps since the last status, the detector, the events so far."""
+        since, analysed_then = self._status_mark
+        stats = self.state.pipeline.stats
+        fps = (stats.analysed - analysed_then) / (now - since) if now > since else 0.0
+        self._status_mark = (now, stats.analysed)
+        info = self.state.detector.info
+        return (
+            f"{fps:.1f} fps on {info.device} ({info.runtime}), "
+            f"{stats.inference_ms:.0f} ms/inference, {stats.events} events"
+        )
+
+    def _run(self) -> None:
+        last_ping = float("-inf")
+        next_status = time.monotonic() + STATUS_INTERVAL
+        interval = min(TICK, self.policy.interval / 2) if self.policy else TICK
+        while not self._stop.wait(interval):
+            now = time.monotonic()
+            if self.policy is not None and self.policy.should_ping(
+                now, self.state.pipeline.heartbeat, last_ping
+            ):
+                self.notifier.ping()
+                self.pings += 1
+                last_ping = now
+            if self._reload.is_set():
+                self._reload.clear()
+                self._do_reload()
+            if now >= next_status:
+                self.notifier.status(self.status_line(now))
+                next_status = now + STATUS_INTERVAL
+
+    def _do_reload(self) -> None:
+        if self.reloader is None:
+            log.warning("SIGHUP ignored: running without --config, nothing to re-read")
+            return
+        self.notifier.reloading()
+        try:
+            self.reloader.reload()
+        except Exception:
+            log.exception("reload failed unexpectedly; keeping the running config")
+        self.notifier.ready(self.status_line(time.monotonic()))

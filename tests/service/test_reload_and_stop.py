@@ -1,0 +1,64 @@
+"""Sorting config changes for a reload, and the bounded flush of sinks on stop."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+
+import pytest
+
+from edgecam.config.loader import parse_config
+from edgecam.rules.events import Event
+from edgecam.service.reload import compare
+from edgecam.service.runner import _closer
+
+BASE = (
+    "cameras:\n"
+    "  a: {source: {type: image, paths: [a.jpg]}}\n"
+    "  b: {source: {type: image, paths: [b.jpg]}}\n"
+    "rules: [{name: r, kind: presence, labels: [person]}]\n"
+)
+
+
+def test_compare_sorts_changes_into_applied_and_restart() -> None:
+    old = parse_config(BASE)
+    assert compare(old, parse_config(BASE)).applied == ()
+    new = parse_config(
+        BASE.replace("labels: [person]", "labels: [dog]").replace("b.jpg", "c.jpg")
+        + "log: {level: debug}\nhttp: {listen: '127.0.0.1:9000'}\n"
+    )
+    changes = compare(old, new)
+    assert changes.applied == ("cameras", "rules", "log")
+    assert changes.need_restart == ("cameras.b.source", "http")
+
+
+class SlowSink:
+    """A sink whose flush takes ``delay`` seconds (a broker that does not answer)."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.closed = threading.Event()
+
+    def emit(self, event: Event) -> None:
+        """Not used."""
+
+    def snapshot(self, camera: str, rule: str, jpeg: bytes) -> None:
+        """Not used."""
+
+    def stats(self, stats: Mapping[str, object]) -> None:
+        """Not used."""
+
+    def close(self) -> None:
+        """Flush for ``delay`` seconds."""
+        threading.Event().wait(self.delay)
+        self.closed.set()
+
+
+def test_stop_waits_for_flushing_sinks_but_not_forever(caplog: pytest.LogCaptureFixture) -> None:
+    quick, stuck = SlowSink(0.0), SlowSink(30.0)
+    with caplog.at_level(logging.WARNING):
+        _closer(0.3)([quick, stuck])
+    assert quick.closed.is_set() and not stuck.closed.is_set()
+    assert "SlowSink did not finish flushing within 0.3s" in caplog.text
+    assert "stay in the outbox for the next start" in caplog.text
