@@ -25,6 +25,9 @@ class Frame:
     wall: float
     """``time.time()`` at capture (seconds since the epoch, UTC)."""
     camera: str
+    model_input: Image | None = None
+    """The frame already fitted to the detector's input size, made on the capture thread so the
+    detector only copies it; None when the capture side does not know the detector."""
 
     @property
     def size(self) -> tuple[int, int]:

@@ -13,6 +13,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -54,10 +55,14 @@ class CaptureThread(threading.Thread):
         slot: LatestFrameSlot,
         stop: threading.Event,
         ready: threading.Event,
+        *,
         policy: ReconnectPolicy | None = None,
+        fit: Callable[[Image], Image] | None = None,
     ) -> None:
         super().__init__(name=f"capture-{source.name}", daemon=True)
         self.source = source
+        self.fit = fit
+        """Fits each frame to the detector's input here, off the detector's thread."""
         self.slot = slot
         self.policy = policy or ReconnectPolicy()
         self.live = is_live(source)
@@ -87,7 +92,7 @@ class CaptureThread(threading.Thread):
 
     def run(self) -> None:
         """Read until the source ends, fails for good or the service stops; then close the slot."""
-        _lower_priority()
+        _lower_priority(self.live)
         try:
             self._loop()
             if self.status not in ("ended", "failed"):
@@ -128,7 +133,8 @@ class CaptureThread(threading.Thread):
             self._deliver(image, now)
 
     def _deliver(self, image: Image, now: float) -> None:
-        frame = Frame(image, self.frames, now, time.time(), self.source.name)
+        fitted = self.fit(image) if self.fit is not None else None
+        frame = Frame(image, self.frames, now, time.time(), self.source.name, fitted)
         self.frames += 1
         self.last_frame_mono = now
         self._attempt = 0
@@ -194,15 +200,20 @@ class CaptureThread(threading.Thread):
         }
 
 
-CAPTURE_NICENESS = 5
+LIVE_NICENESS = 5
 
 
-def _lower_priority() -> None:
+def _lower_priority(live: bool) -> None:
     """Make the calling capture thread yield to the inference threads when cores are scarce.
 
     On a CPU-bound Pi, TFLite's worker threads meet at a barrier inside every invoke; a decoder
-    thread that preempts one of them stalls the whole invoke. Capture is light work and gets the
-    gaps instead. Linux applies nice per thread; elsewhere this does nothing.
+    thread that preempts one of them stalls the whole invoke. A live camera has buffers that
+    overflow, so it keeps a fair share (nice +5); a recording has no deadline at all and only
+    runs when a core would otherwise idle (SCHED_IDLE). Linux sets these per thread; elsewhere
+    this does nothing.
     """
     with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), CAPTURE_NICENESS)
+        if live:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LIVE_NICENESS)
+        else:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))

@@ -14,7 +14,7 @@ from edgecam.config.models import ModelConfig
 from edgecam.detect import model as tflite_model
 from edgecam.detect.decode import decode
 from edgecam.detect.labels import check_labels_fit, read_labels
-from edgecam.detect.preprocess import fill_input, place
+from edgecam.detect.preprocess import InputFitter, fill_input, place
 from edgecam.detect.runtime import Runtime, find_runtime, load_edgetpu
 from edgecam.errors import DeviceNotFoundError, ModelError
 from edgecam.types import Detection, Image
@@ -89,15 +89,23 @@ class Detector:
         )  # fmt: skip
         return detector
 
-    def detect(self, image: Image) -> list[Detection]:
-        """Detections in an RGB frame of any size, boxes normalised to that frame."""
-        self.set_input(image)
+    def fitter(self) -> InputFitter:
+        """A new fitter that prepares frames for this model's input on another thread."""
+        return InputFitter(self.input.width, self.input.height, self._config.resize)
+
+    def detect(self, image: Image, fitted: Image | None = None) -> list[Detection]:
+        """Detections in an RGB frame of any size, boxes normalised to that frame.
+
+        ``fitted`` is ``image`` already fitted to the input (see :meth:`fitter`); it is used
+        when its shape is right, else the frame is resized here.
+        """
+        self.set_input(image, fitted)
         start = time.perf_counter()
         self._interpreter.invoke()
         self.last_invoke_ms = (time.perf_counter() - start) * 1000.0
         return self.read_detections()
 
-    def set_input(self, image: Image) -> None:
+    def set_input(self, image: Image, fitted: Image | None = None) -> None:
         """Resize (and convert) ``image`` straight into the model's input tensor."""
         h, w = image.shape[:2]
         if (w, h) != self._placement_key:
@@ -105,7 +113,10 @@ class Detector:
         target = self._input_tensor()[0]
         if self._signed:
             target = target.view(np.uint8)
-        fill_input(image, target, self._placement, self._scratch)
+        if fitted is not None and fitted.shape == target.shape:
+            np.copyto(target, fitted)
+        else:
+            fill_input(image, target, self._placement, self._scratch)
         if self._signed:
             # int8 models take the uint8 pixel minus 128: flipping the top bit does that in place.
             np.bitwise_xor(target, 0x80, out=target)

@@ -62,3 +62,29 @@ def fill_input(image: Image, target: Image, placement: Placement, scratch: Image
     cv2.resize(image, (w, h), dst=scratch, interpolation=cv2.INTER_LINEAR)
     target.fill(0)
     target[y : y + h, x : x + w] = scratch
+
+
+class InputFitter:
+    """Fits frames to one model input size; each capture thread owns its own fitter.
+
+    Used on the capture thread, so that the detector thread, which runs between invokes while
+    the inference threads wait, only copies a model-sized image into the input tensor.
+    """
+
+    def __init__(self, width: int, height: int, mode: ResizeMode) -> None:
+        self.width, self.height, self.mode = width, height, mode
+        self._key = (0, 0)
+        self._placement = place(1, 1, width, height, mode)
+        self._scratch: Image | None = None
+
+    def __call__(self, image: Image) -> Image:
+        """A new ``height`` x ``width`` x 3 image: ``image`` stretched or letterboxed."""
+        h, w = image.shape[:2]
+        if (w, h) != self._key:
+            self._placement = place(w, h, self.width, self.height, self.mode)
+            _, _, pw, ph = self._placement.pixels
+            self._scratch = np.empty((ph, pw, 3), np.uint8) if self.mode == "letterbox" else None
+            self._key = (w, h)
+        out: Image = np.empty((self.height, self.width, 3), np.uint8)
+        fill_input(image, out, self._placement, self._scratch)
+        return out

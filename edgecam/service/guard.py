@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Protocol
+from typing import Protocol, cast, runtime_checkable
 
 from edgecam.detect.detector import DetectorInfo
 from edgecam.errors import DetectorError
@@ -46,7 +46,20 @@ class DetectorLike(Protocol):
         ...
 
 
-_Job = tuple[Image, "Future[list[Detection]]"] | None
+@runtime_checkable
+class FittingDetector(DetectorLike, Protocol):
+    """A detector whose input fitting can run on the capture threads (the real ones)."""
+
+    def fitter(self) -> Callable[[Image], Image] | None:
+        """A new callable that fits a frame to the model input, or None."""
+        ...
+
+    def detect(self, image: Image, fitted: Image | None = None) -> list[Detection]:
+        """Detections in one RGB frame; ``fitted`` is the frame already fitted to the input."""
+        ...
+
+
+_Job = tuple[Image, Image | None, "Future[list[Detection]]"] | None
 
 
 class _Worker:
@@ -58,10 +71,10 @@ class _Worker:
         self._thread = threading.Thread(target=self._run, name=f"detect-{generation}", daemon=True)
         self._thread.start()
 
-    def submit(self, image: Image) -> Future[list[Detection]]:
+    def submit(self, image: Image, fitted: Image | None) -> Future[list[Detection]]:
         """Queue one frame; the future completes with its detections or the error."""
         future: Future[list[Detection]] = Future()
-        self._jobs.put((image, future))
+        self._jobs.put((image, fitted, future))
         return future
 
     def retire(self) -> None:
@@ -70,9 +83,14 @@ class _Worker:
 
     def _run(self) -> None:
         while (job := self._jobs.get()) is not None:
-            image, future = job
+            image, fitted, future = job
             try:
-                future.set_result(self.detector.detect(image))
+                # Only a FittingDetector hands out fitters, so only it gets fitted frames.
+                if fitted is None:
+                    future.set_result(self.detector.detect(image))
+                else:
+                    fitting = cast(FittingDetector, self.detector)
+                    future.set_result(fitting.detect(image, fitted))
             except BaseException as err:  # the pipeline thread decides what to do with it
                 future.set_exception(err)
         self.detector.close()
@@ -114,9 +132,14 @@ class GuardedDetector:
         """False after a failed inference until one succeeds again."""
         return self.failures == 0
 
-    def detect(self, image: Image) -> list[Detection]:
+    def fitter(self) -> Callable[[Image], Image] | None:
+        """The current detector's input fitter, if it has one (the input size survives rebuilds)."""
+        make = getattr(self._worker.detector, "fitter", None)
+        return make() if make is not None else None
+
+    def detect(self, image: Image, fitted: Image | None = None) -> list[Detection]:
         """Detections in ``image``; an error or timeout rebuilds the detector and returns []."""
-        future = self._worker.submit(image)
+        future = self._worker.submit(image, fitted)
         try:
             detections = future.result(timeout=self.time_limit)
         except FutureTimeout:

@@ -17,8 +17,8 @@ from edgecam.detect.detector import Detector
 from edgecam.publish.base import EventSink
 from edgecam.rules.engine import RuleEngine
 from edgecam.rules.events import Event
-from edgecam.service.guard import DetectorLike
-from edgecam.types import Detection, Frame
+from edgecam.service.guard import DetectorLike, FittingDetector
+from edgecam.types import Detection, Frame, Image
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,9 @@ class Pipeline:
         self._calls: list[Callable[[Pipeline], None]] = []
         self._calls_lock = threading.Lock()
         self._turn = 0
+        self._refit_at = float("-inf")
+        self._fitting = detector if isinstance(detector, FittingDetector) else None
+        """The detector, when frames can be fitted to its input on the capture threads."""
         self.cameras = [self._camera(name) for name in config.cameras]
 
     def _camera(self, name: str) -> CameraState:
@@ -90,10 +93,24 @@ class Pipeline:
         lossless = getattr(cam.source, "pace", None) == "every"
         slot = LatestFrameSlot(lossless=lossless)
         policy = ReconnectPolicy(stall_timeout=cam.stall_timeout, max_backoff=cam.max_backoff)
-        capture = CaptureThread(source, slot, self.stop, self._ready, policy)
+        capture = CaptureThread(
+            source, slot, self.stop, self._ready, policy=policy, fit=self._fitter()
+        )
         interval = 1.0 / cam.fps if cam.fps else 0.0
         gate = MotionGate(cam.motion) if cam.motion.enabled else None
         return CameraState(name, slot, capture, interval, gate)
+
+    def _fitter(self) -> Callable[[Image], Image] | None:
+        return self._fitting.fitter() if self._fitting is not None else None
+
+    def refit(self) -> None:
+        """After the detector was rebuilt (its input may differ): new fitters for the cameras.
+
+        Frames fitted before this moment are resized again by the detector instead.
+        """
+        self._refit_at = time.monotonic()
+        for cam in self.cameras:
+            cam.capture.fit = self._fitter()
 
     def set_detect(self, camera: str, enabled: bool) -> None:
         """Pause or resume detection on one camera (MQTT ``detect/set``)."""
@@ -190,7 +207,11 @@ class Pipeline:
         return took
 
     def _analyse(self, cam: CameraState, frame: Frame) -> None:
-        detections = self.detector.detect(frame.image)
+        fitting = self._fitting
+        if fitting is not None and frame.model_input is not None and frame.mono >= self._refit_at:
+            detections = fitting.detect(frame.image, frame.model_input)
+        else:
+            detections = self.detector.detect(frame.image)
         stats = self.stats
         stats.inference_ms += (self.detector.last_invoke_ms - stats.inference_ms) * 0.1
         stats.analysed += 1

@@ -76,6 +76,7 @@ def run_service(
     def rebuild(new: Config) -> None:
         current["config"] = new
         detector.rebuild()
+        pipeline.refit()
 
     reloader = (
         Reloader(config_path, pipeline, sinks_for, rebuild, _closer(config.health.stop_timeout))

@@ -93,7 +93,9 @@ def test_a_stalled_stream_is_reopened_and_frames_flow_again() -> None:
     with mjpeg_camera() as camera:
         config = OpenCVSourceConfig(url=camera.url, read_timeout=0.5, open_timeout=2.0)
         slot, stop = LatestFrameSlot(), threading.Event()
-        capture = CaptureThread(OpenCVSource("web", config), slot, stop, threading.Event(), FAST)
+        capture = CaptureThread(
+            OpenCVSource("web", config), slot, stop, threading.Event(), policy=FAST
+        )
         capture.open_first()
         capture.start()
         try:
@@ -116,7 +118,7 @@ def test_a_stream_that_cannot_be_opened_is_retried_with_backoff() -> None:
     config = OpenCVSourceConfig(url=dead_url(), open_timeout=1.0)
     stop = threading.Event()
     capture = CaptureThread(
-        OpenCVSource("gone", config), LatestFrameSlot(), stop, threading.Event(), FAST
+        OpenCVSource("gone", config), LatestFrameSlot(), stop, threading.Event(), policy=FAST
     )
     capture.open_first()  # no exception: a live source is retried, not fatal
     assert capture.status == "reconnecting" and capture.error is not None

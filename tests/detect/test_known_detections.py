@@ -101,3 +101,18 @@ def test_per_label_minimum_scores(data_dir: Path) -> None:
     )
     labels = {d.label for d in strict.detect(read_image(data_dir / "dog.jpg"))}
     assert labels == {"dog", "bicycle"}
+
+
+@pytest.mark.parametrize("resize", ["stretch", "letterbox"])
+def test_frames_fitted_on_another_thread_give_the_same_detections(
+    data_dir: Path, resize: str
+) -> None:
+    from edgecam.config.models import ModelConfig
+
+    det = Detector.from_config(ModelConfig.model_validate({"device": "cpu", "resize": resize}))
+    image = read_image(data_dir / "dog.jpg")
+    fitted = det.fitter()(image)
+    assert fitted.shape == (300, 300, 3)
+    assert det.detect(image, fitted) == det.detect(image)
+    # A fitted image of the wrong size (e.g. from before a model change) is resized again.
+    assert det.detect(image, fitted[:100]) == det.detect(image)

@@ -16,11 +16,13 @@ from edgecam.types import Detection, Image
 _real_detect = Detector.detect
 
 
-def _maybe_hanging_detect(self: Detector, image: Image) -> list[Detection]:
+def _maybe_hanging_detect(
+    self: Detector, image: Image, fitted: Image | None = None
+) -> list[Detection]:
     flag = Path(sys.argv[1])
     while flag.exists():
         time.sleep(0.05)
-    return _real_detect(self, image)
+    return _real_detect(self, image, fitted)
 
 
 if __name__ == "__main__":
