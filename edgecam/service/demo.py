@@ -1,4 +1,4 @@
-"""The built-in demo: the bundled pedestrian clip, the bundled model and a person rule."""
+"""The built-in demo: the bundled pedestrian clip, the bundled model, a person rule and a line."""
 
 from __future__ import annotations
 
@@ -12,10 +12,15 @@ def demo_config() -> Config:
         {
             "device": {"name": "demo"},
             "cameras": {
-                "demo": {"source": {"type": "file", "path": str(bundled.demo_clip())}},
+                "demo": {
+                    "source": {"type": "file", "path": str(bundled.demo_clip())},
+                    # A line across the plaza where people walk left and right.
+                    "lines": {"crossing": {"points": [[0.45, 0.25], [0.45, 0.65]]}},
+                },
             },
             "rules": [
                 {"name": "person", "kind": "presence", "labels": ["person"], "min_score": 0.5},
+                {"name": "crossing", "kind": "line", "line": "crossing", "labels": ["person"]},
             ],
         }
     )
