@@ -15,7 +15,13 @@ grep -qs "Raspberry Pi" /proc/device-tree/model && on_pi=1
 
 packages=()
 python3 -c "import venv, ensurepip" 2>/dev/null || packages+=(python3-venv)
-[ "$want_test" = 1 ] && ! command -v mosquitto >/dev/null && [ ! -x /usr/sbin/mosquitto ] && packages+=(mosquitto)
+[ -d /usr/share/zoneinfo ] || packages+=(tzdata)   # schedules use the system's time zones
+if [ "$want_test" = 1 ]; then
+  # The tests start a real broker, make TLS certificates and verify the systemd unit.
+  command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || packages+=(mosquitto)
+  command -v openssl >/dev/null || packages+=(openssl)
+  command -v systemd-analyze >/dev/null || packages+=(systemd)
+fi
 [ "$on_pi" = 1 ] && ! python3 -c "import picamera2" 2>/dev/null && packages+=(python3-picamera2)
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${packages[*]}"
