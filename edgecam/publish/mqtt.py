@@ -133,6 +133,8 @@ class MqttSink:
         """Events the broker refused (a failure reason code in PUBACK); logged, not resent."""
         self.lost = 0
         """Events that could not be written to the outbox (disk full, ...); logged."""
+        self.published = 0
+        """Events the broker acknowledged since start."""
         self._client: Client | None = None
         self._worker = threading.Thread(target=self._run, name="edgecam-mqtt", daemon=True)
 
@@ -241,15 +243,22 @@ class MqttSink:
             return True
         return False
 
+    def _acked(self, mid: int, reason: str, failed: bool, acked: list[int]) -> None:
+        """The broker answered a PUBACK: the event leaves the outbox, delivered or refused."""
+        seq = self._inflight.pop(mid, None)
+        if seq is None:
+            return
+        if failed:
+            self.rejected += 1
+            log.error("MQTT: the broker refused event #%d (%s); dropped", seq, reason)
+        else:
+            self.published += 1
+        acked.append(seq)
+
     def _handle(self, item: _Work, acked: list[int]) -> None:
         match item:
             case Acked(mid, reason, failed):
-                seq = self._inflight.pop(mid, None)
-                if seq is not None:
-                    if failed:
-                        self.rejected += 1
-                        log.error("MQTT: the broker refused event #%d (%s); dropped", seq, reason)
-                    acked.append(seq)
+                self._acked(mid, reason, failed, acked)
             case _Retain(topic, payload):
                 self._retained[topic] = payload
                 self._publish_retained(topic, payload)
@@ -274,6 +283,11 @@ class MqttSink:
                 self._closing_at = time.monotonic() + self.config.flush_timeout
             case _Wake():
                 pass
+
+    def delivery_metrics(self) -> dict[str, float]:
+        """Events acknowledged by the broker and still pending, for ``/metrics``."""
+        depth = self._outbox.depth
+        return {"events_published": self.published, "events_pending": depth, "outbox_depth": depth}
 
     def _own_stats(self) -> dict[str, object]:
         return {

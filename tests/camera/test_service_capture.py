@@ -100,5 +100,29 @@ def test_cameras_share_the_detector_fairly_each_under_its_own_fps_cap(
     counts = {name: camera_stats(sink, name) for name in ("a", "b", "slow")}
     a, b, slow = (counts[name]["analysed"] for name in ("a", "b", "slow"))
     assert a + b + slow == 30
-    assert abs(a - b) <= 1  # round robin: neither busy camera starves the other
+    # Neither busy camera starves the other. Not exactly equal: a still-image source is a
+    # recording, whose capture runs only on idle cores, so now and then a camera has no frame
+    # ready on its turn (the exact alternation is pinned below, without threads).
+    assert min(a, b) >= (a + b) // 4, (a, b)
     assert slow < a and counts["slow"]["skipped"] > 0  # its fps cap holds it back
+
+
+def test_round_robin_alternates_between_cameras_with_frames_waiting(
+    data_dir: Path, detector: Detector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from edgecam.types import Frame
+
+    still = {"type": "image", "paths": [str(data_dir / "dog.jpg")]}
+    config = Config.model_validate({"cameras": {"a": {"source": still}, "b": {"source": still}}})
+    pipeline = Pipeline(config, detector, RuleEngine.from_config(config), [])
+    served: list[str] = []
+    monkeypatch.setattr(pipeline, "_analyse", lambda cam, frame: served.append(cam.name))
+    image = np.zeros((48, 64, 3), np.uint8)
+    for seq in range(6):
+        for cam in pipeline.cameras:  # both always have a frame waiting
+            cam.slot.put(Frame(image, seq, float(seq), 0.0, cam.name))
+        pipeline._round()
+    assert served.count("a") == served.count("b") == 6
+    # Each round starts at the next camera, so neither is always served first.
+    firsts = served[::2]
+    assert firsts.count("a") == firsts.count("b") == 3

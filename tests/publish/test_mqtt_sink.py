@@ -87,6 +87,8 @@ def test_broker_restart_loses_nothing_and_keeps_order(
     assert_all_in_order(sent, received_events(messages))
     sink.close()
     assert sink.outbox.depth == 0
+    metrics = sink.delivery_metrics()
+    assert metrics["events_pending"] == 0 and metrics["events_published"] >= len(sent)
 
 
 def test_pending_events_survive_a_restart_of_the_sink(
