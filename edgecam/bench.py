@@ -60,7 +60,7 @@ def run_bench(
 
 def bare_invoke_ms(detector: Detector, iterations: int) -> float:
     """Median ms of ``set_tensor``/``invoke``/``get_tensor`` on a fixed preprocessed input."""
-    interp = detector._interpreter
+    interp = detector.interpreter
     spec = detector.input
     data = np.zeros((1, spec.height, spec.width, 3), spec.dtype)
     outputs = detector.outputs
@@ -106,7 +106,7 @@ def _pipeline_fps(detector: GuardedDetector, frames: int) -> float:
     pipeline.start()
     # Time from the first analysed frame, so opening the file is not counted.
     while pipeline.stats.analysed == 0 and not pipeline.stop.is_set():
-        pipeline._round()
+        pipeline.step()
     start = time.perf_counter()
     first = pipeline.stats.analysed
     stats = pipeline.run()

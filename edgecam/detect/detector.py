@@ -126,6 +126,11 @@ class Detector:
         """Run the model on the current input (for benchmarks of the bare loop)."""
         self._interpreter.invoke()
 
+    @property
+    def interpreter(self) -> Any:
+        """The TFLite interpreter itself, for the bare ``invoke()`` loop of ``edgecam bench``."""
+        return self._interpreter
+
     def read_detections(self) -> list[Detection]:
         """Decode the outputs of the last invoke."""
         get = self._interpreter.get_tensor

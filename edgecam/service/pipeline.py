@@ -179,6 +179,10 @@ class Pipeline:
         for call in calls:
             call(self)
 
+    def step(self) -> bool:
+        """One scheduling round outside :meth:`run` (benchmarks use it to warm up)."""
+        return self._round()
+
     def _round(self) -> bool:
         """Take at most one frame from each camera in turn; False if none was waiting."""
         if self._calls:
