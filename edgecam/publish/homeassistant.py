@@ -60,7 +60,8 @@ def _rule_entity(topics: Topics, target: RuleTarget, version: str) -> tuple[str,
     )
     if target.counting:
         config["state_topic"] = topics.rule_count(target.camera, target.rule)
-        config["state_class"] = "total_increasing"
+        # Occupancy goes up and down; crossings only grow until a reset to 0.
+        config["state_class"] = "measurement" if target.occupancy else "total_increasing"
         config["icon"] = "mdi:counter"
         return "sensor", config
     config["state_topic"] = topics.rule_state(target.camera, target.rule)
@@ -69,6 +70,23 @@ def _rule_entity(topics: Topics, target: RuleTarget, version: str) -> tuple[str,
     if target.kind in OCCUPANCY_KINDS:
         config["device_class"] = "occupancy"
     return "binary_sensor", config
+
+
+def _direction_sensor(
+    topics: Topics, target: RuleTarget, direction: str, version: str
+) -> tuple[str, dict[str, object]]:
+    """A sensor for one direction of a line count (``.../count/in`` or ``.../count/out``)."""
+    object_id = f"{target.camera}__{target.rule}__{direction}"
+    config = _common(
+        topics,
+        f"edgecam_{topics.device}_{object_id}",
+        f"{target.camera} {target.rule} {direction}",
+        version,
+    )
+    config["state_topic"] = f"{topics.rule_count(target.camera, target.rule)}/{direction}"
+    config["state_class"] = "total_increasing"
+    config["icon"] = "mdi:counter"
+    return object_id, config
 
 
 def _snapshot_entity(topics: Topics, target: RuleTarget, version: str) -> dict[str, object]:
@@ -138,6 +156,10 @@ def discovery_messages(
         component, config = _rule_entity(topics, target, version)
         object_id = f"{target.camera}__{target.rule}"
         messages.append(DiscoveryMessage(topic(component, object_id), config))
+        if len(target.directions) > 1:  # both directions: a sensor each beside their sum
+            for direction in target.directions:
+                sensor_id, config = _direction_sensor(topics, target, direction, version)
+                messages.append(DiscoveryMessage(topic("sensor", sensor_id), config))
         if snapshots:
             config = _snapshot_entity(topics, target, version)
             messages.append(DiscoveryMessage(topic("image", f"{object_id}__snapshot"), config))

@@ -36,6 +36,10 @@ class RuleTarget:
     camera: str
     rule: str
     kind: str
+    directions: tuple[str, ...] = ()
+    """For rules that count line crossings: the directions counted (``in``, ``out``)."""
+    occupancy: bool = False
+    """For counting rules: the count is a zone's occupancy (goes up and down), not crossings."""
 
     @property
     def counting(self) -> bool:
@@ -47,10 +51,20 @@ def rule_targets(cameras: Iterable[str], rules: Iterable[RuleLike]) -> list[Rule
     """Every (camera, rule) pair of a config; a rule without a camera applies to all."""
     names = list(cameras)
     return [
-        RuleTarget(camera, rule.name, rule.kind)
+        RuleTarget(camera, rule.name, rule.kind, *_count_shape(rule))
         for rule in rules
         for camera in (names if rule.camera is None else [rule.camera])
     ]
+
+
+def _count_shape(rule: RuleLike) -> tuple[tuple[str, ...], bool]:
+    """The directions a counting rule counts, and whether it counts a zone's occupancy."""
+    if rule.kind not in COUNTING_KINDS:
+        return (), False
+    if getattr(rule, "zone", None) is not None:
+        return (), True
+    direction = getattr(rule, "direction", "both")
+    return (("in", "out") if direction == "both" else (str(direction),)), False
 
 
 @dataclass(frozen=True, slots=True)

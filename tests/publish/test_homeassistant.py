@@ -47,7 +47,8 @@ TARGETS = [
     RuleTarget("porch", "walkway", "presence"),
     RuleTarget("porch", "loiterer", "dwell"),
     RuleTarget("porch", "no_car", "absence"),
-    RuleTarget("porch", "gate", "line"),
+    RuleTarget("porch", "gate", "line", ("in", "out")),
+    RuleTarget("porch", "bay", "count", (), True),
 ]
 
 
@@ -95,7 +96,13 @@ def test_entities_per_rule_kind_and_camera() -> None:
     assert "device_class" not in absence  # ON means "absent": not an occupancy
     _, gate = by_topic[node.format("sensor", "porch__gate")]
     assert gate["state_topic"] == "edgecam/porch-pi/porch/gate/count"
-    assert gate["state_class"] in STATE_CLASSES
+    assert gate["state_class"] == "total_increasing"
+    for direction in ("in", "out"):
+        _, one_way = by_topic[node.format("sensor", f"porch__gate__{direction}")]
+        assert one_way["state_topic"] == f"edgecam/porch-pi/porch/gate/count/{direction}"
+        assert one_way["state_class"] in STATE_CLASSES
+    _, bay = by_topic[node.format("sensor", "porch__bay")]
+    assert bay["state_class"] == "measurement"  # occupancy goes down as well as up
     for camera in ("porch", "yard"):
         _, switch = by_topic[node.format("switch", f"{camera}__detect")]
         assert switch["command_topic"] == f"edgecam/porch-pi/{camera}/detect/set"

@@ -94,3 +94,30 @@ def test_mqtt_section_defaults_and_checks() -> None:
     ):
         with pytest.raises(ValidationError):
             MqttConfig.model_validate(bad)
+
+
+def test_rule_targets_know_directions_and_occupancy() -> None:
+    from edgecam.config import parse_config
+    from edgecam.publish.topics import rule_targets
+
+    config = parse_config(
+        """
+cameras:
+  porch:
+    source: {type: file, path: clip.avi}
+    lines: {gate: {points: [[0.5, 0.0], [0.5, 1.0]]}}
+    zones: {bay: {polygon: [[0, 0], [1, 0], [1, 1]]}}
+rules:
+  - {name: both, kind: line, line: gate}
+  - {name: inbound, kind: line, line: gate, direction: in}
+  - {name: bay, kind: count, zone: bay}
+  - {name: seen, kind: presence}
+"""
+    )
+    shapes = {t.rule: (t.directions, t.occupancy) for t in rule_targets(["porch"], config.rules)}
+    assert shapes == {
+        "both": (("in", "out"), False),
+        "inbound": (("in",), False),
+        "bay": ((), True),
+        "seen": ((), False),
+    }
