@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
+from edgecam.camera.convert import bgr_to_rgb
 from edgecam.config.base import ConfigPath, StrictModel
 from edgecam.errors import CameraError
 from edgecam.types import Image
@@ -80,8 +81,7 @@ class FileSource:
                 time.sleep(delay)
             else:
                 self._next_due = time.monotonic()
-        rgb: Image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr)
-        return rgb
+        return bgr_to_rgb(bgr)
 
     def close(self) -> None:
         """Release the file."""

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal
 
 from pydantic import Field
 
+from edgecam.camera.convert import bgr_to_rgb
 from edgecam.config.base import ConfigPath, StrictModel
 from edgecam.errors import CameraError
 from edgecam.types import Image
@@ -22,8 +23,7 @@ def read_image(path: Path) -> Image:
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
         raise CameraError(f"cannot decode image {path}; use a JPEG, PNG, BMP or WebP file")
-    cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr)
-    return cast(Image, bgr)
+    return bgr_to_rgb(bgr)
 
 
 class ImageSourceConfig(StrictModel):

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from edgecam.camera.convert import bgr_to_rgb
 from edgecam.config.base import Duration, StrictModel
 from edgecam.errors import CameraError
 from edgecam.types import Image
@@ -156,17 +157,13 @@ class OpenCVSource:
 
     def read(self) -> Image:
         """The next frame as RGB; :class:`CameraError` if the device or stream failed."""
-        import cv2
 
         if self._cap is None:
             raise CameraError(f"camera {self.name!r}: read before open")
         ok, bgr = self._cap.read()
         if not ok or bgr is None:
             raise CameraError(f"camera {self.name!r}: no frame from {self.target}")
-        if bgr.ndim == 2:
-            return cv2.cvtColor(bgr, cv2.COLOR_GRAY2RGB)  # type: ignore[no-any-return]
-        rgb: Image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr)
-        return rgb
+        return bgr_to_rgb(bgr)
 
     def close(self) -> None:
         """Release the device or connection."""
