@@ -13,7 +13,7 @@ from edgecam.types import Image
 
 
 def read_clip(path: Path | None = None, step: int = 1, limit: int | None = None) -> list[Image]:
-    """Every ``step``-th frame of a video as RGB (the demo clip by default)."""
+    """Every ``step``-th frame of a video as BGR frames (the demo clip by default)."""
     import cv2
 
     cap = cv2.VideoCapture(str(path or bundled.demo_clip()))
@@ -25,7 +25,7 @@ def read_clip(path: Path | None = None, step: int = 1, limit: int | None = None)
             if not ok:
                 break
             if index % step == 0:
-                frames.append(cast(Image, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
+                frames.append(cast(Image, bgr))
             index += 1
     finally:
         cap.release()

@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,14 +51,19 @@ def in_child(module: str, args: Sequence[str]) -> Result:
 
     A process per mode keeps peak RSS and CPU time of one mode from leaking into another.
     """
+    return Result(**child_json(module, args))
+
+
+def child_json(module: str, args: Sequence[str]) -> dict[str, Any]:
+    """Run ``python -m module --child ARGS`` and parse the JSON object on its last line."""
     proc = subprocess.run(
         [sys.executable, "-m", module, "--child", *args],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if proc.returncode != 0:
         raise RuntimeError(f"{module} {' '.join(args)} failed:\n{proc.stderr[-2000:]}")
-    data = json.loads(proc.stdout.strip().splitlines()[-1])
-    return Result(**data)
+    data: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return data
 
 
 def emit_child(result: Result) -> None:

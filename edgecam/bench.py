@@ -100,14 +100,13 @@ def _pipeline_fps(detector: GuardedDetector, frames: int) -> float:
     """
     config = Config.model_validate(_demo(frames))
     pipeline = Pipeline(
-        config, detector, RuleEngine.from_config(config), [], stop=threading.Event(),
-        max_frames=frames,
-    )  # fmt: skip
+        config, detector, RuleEngine.from_config(config), [], stop=threading.Event()
+    )
     pipeline.start()
-    # Time from the first analysed frame, so opening the file is not counted.
-    while pipeline.stats.analysed == 0 and not pipeline.stop.is_set():
-        pipeline.step()
-    start = time.perf_counter()
-    first = pipeline.stats.analysed
-    stats = pipeline.run()
-    return (stats.analysed - first) / (time.perf_counter() - start)
+    try:
+        pipeline.analyse(1)  # time from the first analysed frame: opening the file is not counted
+        start = time.perf_counter()
+        done = pipeline.analyse(frames)
+        return done / (time.perf_counter() - start)
+    finally:
+        pipeline.close()

@@ -11,12 +11,16 @@ Box = tuple[float, float, float, float]
 """``(xmin, ymin, xmax, ymax)`` normalised to the frame, each in [0, 1]."""
 
 Image = NDArray[np.uint8]
-"""An RGB uint8 image, H x W x 3."""
+"""A BGR uint8 image, H x W x 3: OpenCV's channel order, and picamera2's ``RGB888``.
+
+Frames stay in the order cameras and OpenCV deliver, so no frame is converted whole: the
+detector swaps channels only on the model-sized input, and snapshots encode the frame as it is.
+"""
 
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """One captured frame: RGB pixels plus where and when it came from."""
+    """One captured frame: BGR pixels plus where and when it came from."""
 
     image: Image
     seq: int
@@ -26,8 +30,8 @@ class Frame:
     """``time.time()`` at capture (seconds since the epoch, UTC)."""
     camera: str
     model_input: Image | None = None
-    """The frame already fitted to the detector's input size, made on the capture thread so the
-    detector only copies it; None when the capture side does not know the detector."""
+    """The frame already fitted to the detector's input (size and RGB order), made on the capture
+    thread so the detector only copies it; None when the capture side does not know the detector."""
 
     @property
     def size(self) -> tuple[int, int]:

@@ -8,7 +8,7 @@ from edgecam.types import Image
 
 
 class FrameSource(Protocol):
-    """A camera, stream or file that yields RGB frames.
+    """A camera, stream or file that yields BGR frames.
 
     ``read`` blocks until the next frame and returns a fresh array the caller may keep (the capture
     loop hands it to another thread), or ``None`` when the source has ended for good.
@@ -24,7 +24,7 @@ class FrameSource(Protocol):
         """Acquire the device or file; raise :class:`~edgecam.errors.CameraError` on failure."""
 
     def read(self) -> Image | None:
-        """The next RGB frame, or ``None`` at the end of the stream."""
+        """The next BGR frame, or ``None`` at the end of the stream."""
 
     def close(self) -> None:
         """Release the device; safe to call twice."""

@@ -1,4 +1,4 @@
-"""Colour conversion shared by the OpenCV-based sources: OpenCV decodes BGR, frames are RGB."""
+"""Frames from OpenCV-based sources: OpenCV decodes BGR, which is the frame order already."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from typing import Any, cast
 from edgecam.types import Image
 
 
-def bgr_to_rgb(bgr: Any) -> Image:
-    """An OpenCV BGR (or grey) image as RGB; a 3-channel image is converted in place."""
+def as_frame(image: Any) -> Image:
+    """An OpenCV image as a frame: BGR passes through untouched, grey becomes BGR."""
+    if image.ndim == 3:
+        return cast(Image, image)
     import cv2
 
-    if bgr.ndim == 2:
-        return cast(Image, cv2.cvtColor(bgr, cv2.COLOR_GRAY2RGB))
-    cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr)
-    return cast(Image, bgr)
+    return cast(Image, cv2.cvtColor(image, cv2.COLOR_GRAY2BGR))

@@ -41,8 +41,8 @@ class AeExposureModeEnum(enum.IntEnum):
 class FakeCameraSystem:
     """The attached cameras and what they show; each :class:`FakePicamera2` draws from it.
 
-    ``scene`` is the RGB picture every camera sees; ``fail_reads`` makes the next N captures raise
-    a timeout; ``absent`` makes opening fail, as with an unplugged ribbon cable.
+    ``scene`` is the picture every camera sees (BGR, like frames); ``fail_reads`` makes the next
+    N captures raise a timeout; ``absent`` makes opening fail, as with an unplugged ribbon cable.
     """
 
     scene: Image = field(default_factory=lambda: np.zeros((480, 640, 3), np.uint8))
@@ -191,16 +191,16 @@ class FakePicamera2:
 def _render(scene: Image, width: int, height: int, fmt: str, padding: int) -> Image:
     import cv2
 
-    rgb = cv2.resize(scene, (width, height), interpolation=cv2.INTER_AREA)
-    if fmt == "BGR888":  # picamera2's names give the byte order in a 32-bit word: R,G,B here
-        return cast(Image, rgb)
-    if fmt == "RGB888":
-        return np.ascontiguousarray(rgb[..., ::-1])
+    bgr = cv2.resize(scene, (width, height), interpolation=cv2.INTER_AREA)
+    if fmt == "RGB888":  # picamera2's names give the byte order in a 32-bit word: B,G,R here
+        return cast(Image, bgr)
+    if fmt == "BGR888":
+        return np.ascontiguousarray(bgr[..., ::-1])
     if fmt == "YUV420":
         # Pad on the right to the stride, as libcamera does, then lay the planes out as
         # picamera2's make_array does: (height*3/2, stride).
         stride = width + padding
         padded = np.zeros((height, stride, 3), np.uint8)
-        padded[:, :width] = rgb
-        return cast(Image, cv2.cvtColor(padded, cv2.COLOR_RGB2YUV_I420))
+        padded[:, :width] = bgr
+        return cast(Image, cv2.cvtColor(padded, cv2.COLOR_BGR2YUV_I420))
     raise RuntimeError(f"Format {fmt} not supported")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
-from edgecam.camera.convert import bgr_to_rgb
+from edgecam.camera.convert import as_frame
 from edgecam.config.base import ConfigPath, StrictModel
 from edgecam.errors import CameraError
 from edgecam.types import Image
@@ -63,7 +63,7 @@ class FileSource:
         self._next_due = time.monotonic()
 
     def read(self) -> Image | None:
-        """Next frame as RGB; ``None`` at the end unless looping."""
+        """Next frame (BGR); ``None`` at the end unless looping."""
         import cv2
 
         if self._cap is None:
@@ -81,7 +81,7 @@ class FileSource:
                 time.sleep(delay)
             else:
                 self._next_due = time.monotonic()
-        return bgr_to_rgb(bgr)
+        return as_frame(bgr)
 
     def close(self) -> None:
         """Release the file."""

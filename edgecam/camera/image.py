@@ -8,14 +8,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from edgecam.camera.convert import bgr_to_rgb
+from edgecam.camera.convert import as_frame
 from edgecam.config.base import ConfigPath, StrictModel
 from edgecam.errors import CameraError
 from edgecam.types import Image
 
 
 def read_image(path: Path) -> Image:
-    """Read an image file as RGB; a missing or undecodable file is a :class:`CameraError`."""
+    """Read an image file as a BGR frame; a missing or unreadable file is a CameraError."""
     import cv2
 
     if not path.is_file():
@@ -23,7 +23,7 @@ def read_image(path: Path) -> Image:
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
         raise CameraError(f"cannot decode image {path}; use a JPEG, PNG, BMP or WebP file")
-    return bgr_to_rgb(bgr)
+    return as_frame(bgr)
 
 
 class ImageSourceConfig(StrictModel):

@@ -65,7 +65,7 @@ class MotionGate:
         self._last_motion = float("-inf")
 
     def should_detect(self, image: Image, now: float) -> bool:
-        """True if ``image`` (RGB) shows motion, follows motion within ``hold``, or is due."""
+        """True if ``image`` (BGR) shows motion, follows motion within ``hold``, or is due."""
         stats = self.stats
         stats.frames += 1
         moved = self.changed(image) >= self.config.min_area
@@ -109,7 +109,7 @@ class MotionGate:
         # Shrink first, convert second: the colour conversion then touches few pixels. Bilinear
         # is a tenth of the cost of INTER_AREA here; the blur below absorbs its aliasing.
         small = cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
-        gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+        gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
         # A light blur keeps sensor noise and compression blocks from counting as motion.
         return cast(NDArray[np.uint8], cv2.GaussianBlur(gray, (3, 3), 0))
 

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from edgecam.camera.convert import bgr_to_rgb
+from edgecam.camera.convert import as_frame
 from edgecam.config.base import Duration, StrictModel
 from edgecam.errors import CameraError
 from edgecam.types import Image
@@ -156,14 +156,14 @@ class OpenCVSource:
                     os.environ[FFMPEG_OPTIONS_ENV] = previous
 
     def read(self) -> Image:
-        """The next frame as RGB; :class:`CameraError` if the device or stream failed."""
+        """The next frame (BGR); :class:`CameraError` if the device or stream failed."""
 
         if self._cap is None:
             raise CameraError(f"camera {self.name!r}: read before open")
         ok, bgr = self._cap.read()
         if not ok or bgr is None:
             raise CameraError(f"camera {self.name!r}: no frame from {self.target}")
-        return bgr_to_rgb(bgr)
+        return as_frame(bgr)
 
     def close(self) -> None:
         """Release the device or connection."""

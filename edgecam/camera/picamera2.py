@@ -2,7 +2,7 @@
 
 Two streams run at once: ``main`` at the full configured size, kept for snapshots, and ``lores``
 at about the model's input size, which is what the detector gets. On a Pi 4 the lores stream can
-only be YUV420, so each frame costs one small YUV->RGB conversion and no large resize. Request
+only be YUV420, so each frame costs one small YUV->BGR conversion and no large resize. Request
 buffers go back to libcamera as soon as the lores image is converted (``captured_request``), or
 the camera stalls once its few buffers are all held.
 """
@@ -100,20 +100,20 @@ def camera_controls(config: Picamera2SourceConfig, api: Picamera2Api) -> dict[st
     }
 
 
-def lores_to_rgb(yuv: Image, width: int, height: int) -> Image:
-    """Convert a picamera2 YUV420 array (``height*3/2`` rows of stride bytes) to RGB."""
+def lores_to_bgr(yuv: Image, width: int, height: int) -> Image:
+    """Convert a picamera2 YUV420 array (``height*3/2`` rows of stride bytes) to a BGR frame."""
     import cv2
     import numpy as np
 
-    rgb = cv2.cvtColor(yuv, cv2.COLOR_YUV2RGB_I420)
-    if rgb.shape[1] != width or rgb.shape[0] != height:
+    bgr = cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR_I420)
+    if bgr.shape[1] != width or bgr.shape[0] != height:
         # The stride can be wider than the image: drop the padding columns.
-        rgb = np.ascontiguousarray(rgb[:height, :width])
-    return cast(Image, rgb)
+        bgr = np.ascontiguousarray(bgr[:height, :width])
+    return cast(Image, bgr)
 
 
 class Picamera2Source:
-    """Reads the lores stream of a Pi camera as RGB; ``snapshot()`` gives the main stream."""
+    """Reads the lores stream of a Pi camera as BGR frames; ``snapshot()`` gives the main stream."""
 
     live = True
 
@@ -148,7 +148,7 @@ class Picamera2Source:
             ) from err
         try:
             video = camera.create_video_configuration(
-                main={"size": config.size, "format": "BGR888"},  # BGR888 is R,G,B in memory
+                main={"size": config.size, "format": "RGB888"},  # RGB888 is B,G,R in memory
                 lores={"size": config.lores, "format": "YUV420"},
                 controls=camera_controls(config, api),
                 transform=api.transform_class(hflip=int(hflip), vflip=int(vflip)),
@@ -168,14 +168,14 @@ class Picamera2Source:
         log.info("camera %s: Pi camera %d started", self.name, config.camera)
 
     def read(self) -> Image:
-        """The next lores frame as RGB; :class:`CameraError` if none came within the timeout."""
+        """The next lores frame (BGR); :class:`CameraError` if none came within the timeout."""
         camera = self._camera
         if camera is None:
             raise CameraError(f"camera {self.name!r}: read before open")
         width, height = self.config.lores
         try:
             with camera.captured_request(wait=self.config.read_timeout) as request:
-                image = lores_to_rgb(request.make_array("lores"), width, height)
+                image = lores_to_bgr(request.make_array("lores"), width, height)
                 if self._want_main.is_set():
                     self._main = request.make_array("main").copy()
                     self._want_main.clear()
@@ -185,7 +185,7 @@ class Picamera2Source:
         return image
 
     def snapshot(self, timeout: float = 2.0) -> Image | None:
-        """A full-size RGB frame from the main stream (taken by the next read), or ``None``."""
+        """A full-size BGR frame from the main stream (taken by the next read), or ``None``."""
         self._main_ready.clear()
         self._want_main.set()
         if not self._main_ready.wait(timeout):

@@ -14,7 +14,7 @@ from edgecam.config.models import ModelConfig
 from edgecam.detect import model as tflite_model
 from edgecam.detect.decode import decode
 from edgecam.detect.labels import check_labels_fit, read_labels
-from edgecam.detect.preprocess import InputFitter, fill_input, place
+from edgecam.detect.preprocess import InputFitter, fill_input, make_scratch, place
 from edgecam.detect.runtime import Runtime, find_runtime, load_edgetpu
 from edgecam.errors import DeviceNotFoundError, ModelError
 from edgecam.types import Detection, Image
@@ -58,7 +58,7 @@ class Detector:
         check_labels_fit(labels, tflite_model.count_classes(interpreter), str(config.labels))
         self._placement_key: tuple[int, int] = (0, 0)
         self._placement = place(1, 1, self.input.width, self.input.height, "stretch")
-        self._scratch: Image | None = None
+        self._scratch = make_scratch(self._placement)
         self.last_invoke_ms = 0.0
 
     @classmethod
@@ -94,7 +94,7 @@ class Detector:
         return InputFitter(self.input.width, self.input.height, self._config.resize)
 
     def detect(self, image: Image, fitted: Image | None = None) -> list[Detection]:
-        """Detections in an RGB frame of any size, boxes normalised to that frame.
+        """Detections in a BGR frame of any size, boxes normalised to that frame.
 
         ``fitted`` is ``image`` already fitted to the input (see :meth:`fitter`); it is used
         when its shape is right, else the frame is resized here.
@@ -106,7 +106,7 @@ class Detector:
         return self.read_detections()
 
     def set_input(self, image: Image, fitted: Image | None = None) -> None:
-        """Resize (and convert) ``image`` straight into the model's input tensor."""
+        """Resize the BGR ``image`` into the model's RGB input tensor, swapping channels."""
         h, w = image.shape[:2]
         if (w, h) != self._placement_key:
             self._prepare(w, h)
@@ -153,8 +153,7 @@ class Detector:
     def _prepare(self, w: int, h: int) -> None:
         mode = self._config.resize
         self._placement = place(w, h, self.input.width, self.input.height, mode)
-        _, _, pw, ph = self._placement.pixels
-        self._scratch = np.empty((ph, pw, 3), np.uint8) if mode == "letterbox" else None
+        self._scratch = make_scratch(self._placement)
         self._placement_key = (w, h)
 
     def _warm_up(self) -> None:

@@ -45,23 +45,30 @@ def place(frame_w: int, frame_h: int, in_w: int, in_h: int, mode: ResizeMode) ->
     return Placement(x / in_w, y / in_h, w / in_w, h / in_h, (x, y, w, h))
 
 
-def fill_input(image: Image, target: Image, placement: Placement, scratch: Image | None) -> None:
-    """Resize ``image`` into ``target`` (an H x W x 3 uint8 view of the input tensor).
+def fill_input(image: Image, target: Image, placement: Placement, scratch: Image) -> None:
+    """Fit the BGR ``image`` into ``target`` (an H x W x 3 uint8 view of the RGB input tensor).
 
-    Stretch resizes straight into the tensor; letterbox resizes into ``scratch`` (the frame's
-    size inside the input) and copies it into the middle of a black tensor.
+    The frame is resized into ``scratch`` (the frame's size inside the input, BGR) and only the
+    small result has its channels swapped, straight into the tensor: no full-size conversion.
+    Letterbox puts it in the middle of a black tensor.
     """
     import cv2
 
     x, y, w, h = placement.pixels
-    if scratch is None:
-        out = cv2.resize(image, (w, h), dst=target, interpolation=cv2.INTER_LINEAR)
+    cv2.resize(image, (w, h), dst=scratch, interpolation=cv2.INTER_LINEAR)
+    if (w, h) == target.shape[1::-1]:
+        out = cv2.cvtColor(scratch, cv2.COLOR_BGR2RGB, dst=target)
         if out is not target and not np.shares_memory(out, target):
             target[...] = out  # OpenCV reallocated: keep the result anyway
         return
-    cv2.resize(image, (w, h), dst=scratch, interpolation=cv2.INTER_LINEAR)
     target.fill(0)
-    target[y : y + h, x : x + w] = scratch
+    target[y : y + h, x : x + w] = scratch[..., ::-1]
+
+
+def make_scratch(placement: Placement) -> Image:
+    """The buffer :func:`fill_input` resizes into for this placement."""
+    _, _, w, h = placement.pixels
+    return np.empty((h, w, 3), np.uint8)
 
 
 class InputFitter:
@@ -75,15 +82,14 @@ class InputFitter:
         self.width, self.height, self.mode = width, height, mode
         self._key = (0, 0)
         self._placement = place(1, 1, width, height, mode)
-        self._scratch: Image | None = None
+        self._scratch = make_scratch(self._placement)
 
     def __call__(self, image: Image) -> Image:
-        """A new ``height`` x ``width`` x 3 image: ``image`` stretched or letterboxed."""
+        """A new ``height`` x ``width`` x 3 RGB image: the BGR frame stretched or letterboxed."""
         h, w = image.shape[:2]
         if (w, h) != self._key:
             self._placement = place(w, h, self.width, self.height, self.mode)
-            _, _, pw, ph = self._placement.pixels
-            self._scratch = np.empty((ph, pw, 3), np.uint8) if self.mode == "letterbox" else None
+            self._scratch = make_scratch(self._placement)
             self._key = (w, h)
         out: Image = np.empty((self.height, self.width, 3), np.uint8)
         fill_input(image, out, self._placement, self._scratch)

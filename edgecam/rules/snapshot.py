@@ -51,7 +51,7 @@ def render_snapshot(
     """JPEG bytes of ``frame`` with the event's zone or line, ``boxes`` and the event's box."""
     import cv2
 
-    image = np.ascontiguousarray(frame.image[:, :, ::-1])  # cv2 draws and encodes BGR
+    image = frame.image.copy()  # draw on a copy: the frame may still be in use
     size = frame.size
     thick = max(1, round(min(size) / 240))
     if camera is not None and event.zone in camera.zones:

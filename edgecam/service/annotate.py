@@ -11,10 +11,10 @@ _GREEN_BGR = (0, 200, 0)
 
 
 def annotated_jpeg(image: Image, detections: Sequence[Detection], quality: int = 80) -> bytes:
-    """JPEG of the RGB ``image`` with a labelled box per detection (the frame is not modified)."""
+    """JPEG of the BGR ``image`` with a labelled box per detection (the frame is not modified)."""
     import cv2
 
-    bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    bgr = image.copy()  # draw on a copy: the frame may still be in use
     h, w = bgr.shape[:2]
     for det in detections:
         x0, y0, x1, y1 = det.box

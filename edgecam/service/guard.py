@@ -38,7 +38,7 @@ class DetectorLike(Protocol):
         ...
 
     def detect(self, image: Image) -> list[Detection]:
-        """Detections in one RGB frame."""
+        """Detections in one BGR frame."""
         ...
 
     def close(self) -> None:
@@ -55,7 +55,7 @@ class FittingDetector(DetectorLike, Protocol):
         ...
 
     def detect(self, image: Image, fitted: Image | None = None) -> list[Detection]:
-        """Detections in one RGB frame; ``fitted`` is the frame already fitted to the input."""
+        """Detections in one BGR frame; ``fitted`` is the frame already fitted to the input."""
         ...
 
 

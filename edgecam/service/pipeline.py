@@ -79,6 +79,7 @@ class Pipeline:
         self.heartbeat = time.monotonic()
         """Monotonic time of the last frame taken from a slot (the watchdog looks at it)."""
         self._ready = threading.Event()
+        self._closed = False
         self._calls: list[Callable[[Pipeline], None]] = []
         self._calls_lock = threading.Lock()
         self._turn = 0
@@ -145,20 +146,43 @@ class Pipeline:
         next_stats = time.monotonic() + STATS_INTERVAL
         try:
             while not self.stop.is_set():
-                if not self._round():
-                    if all(cam.slot.closed for cam in self.cameras):
-                        break
-                    self._ready.wait(0.05)
-                    self._ready.clear()
+                if not self._round() and not self._wait_for_frames():
+                    break
                 if self.max_frames is not None and self.stats.analysed >= self.max_frames:
                     break
                 if (now := time.monotonic()) >= next_stats:
                     self.publish_stats()
                     next_stats = now + STATS_INTERVAL
         finally:
-            self.stop.set()
-            self._finish()
+            self.close()
         return self.stats
+
+    def analyse(self, count: int) -> int:
+        """Analyse the next ``count`` frames on this thread and return how many were.
+
+        The capture threads go on; benchmarks interleave this with other loops. Fewer than
+        ``count`` means every source ended or the pipeline was stopped.
+        """
+        goal = self.stats.analysed + count
+        while self.stats.analysed < goal and not self.stop.is_set():
+            if not self._round() and not self._wait_for_frames():
+                break
+        return count - max(0, goal - self.stats.analysed)
+
+    def close(self) -> None:
+        """Stop the capture threads and end what is open (``run`` does this when it returns)."""
+        self.stop.set()
+        if not self._closed:
+            self._closed = True
+            self._finish()
+
+    def _wait_for_frames(self) -> bool:
+        """Wait briefly for a capture thread to deliver; False once every source has ended."""
+        if all(cam.slot.closed for cam in self.cameras):
+            return False
+        self._ready.wait(0.05)
+        self._ready.clear()
+        return True
 
     def call_soon(self, call: Callable[[Pipeline], None]) -> None:
         """Run ``call(self)`` on the pipeline thread between frames (config reloads use it)."""

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import deque
 from collections.abc import Sequence
-
-import numpy as np
-from numpy.typing import NDArray
 
 from edgecam.track.config import TrackerConfig
 from edgecam.types import Box, Detection
@@ -95,23 +93,22 @@ class Track:
         self._median = None
 
 
-def _iou_matrix(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
-    w = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])
-    h = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])
-    inter = np.clip(w, 0, None) * np.clip(h, 0, None)
-    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
-    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-12), 0.0)
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes; 0 when they do not overlap."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0.0 or h <= 0.0:
+        return 0.0
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0.0 else 0.0
 
 
-def _distance_matrix(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Centre distance divided by the diagonal of the track's box."""
-    ca = (a[:, :2] + a[:, 2:]) * 0.5
-    cb = (b[:, :2] + b[:, 2:]) * 0.5
-    diag = np.hypot(a[:, 2] - a[:, 0], a[:, 3] - a[:, 1])
-    dist = np.hypot(ca[:, None, 0] - cb[None, :, 0], ca[:, None, 1] - cb[None, :, 1])
-    return dist / np.maximum(diag, 1e-6)[:, None]
+def centre_distance(a: Box, b: Box) -> float:
+    """Distance between the centres of ``a`` and ``b``, in diagonals of ``a``."""
+    dx = (b[0] + b[2] - a[0] - a[2]) * 0.5
+    dy = (b[1] + b[3] - a[1] - a[3]) * 0.5
+    return math.hypot(dx, dy) / max(math.hypot(a[2] - a[0], a[3] - a[1]), 1e-6)
 
 
 class Tracker:
@@ -138,37 +135,54 @@ class Tracker:
         return self.tracks
 
     def _associate(self, now: float, detections: Sequence[Detection]) -> list[int]:
-        """Update matched tracks; return the indices of detections that matched none."""
+        """Update matched tracks; return the indices of detections that matched none.
+
+        A frame holds a handful of tracks and detections, so plain loops over the pairs beat
+        array code here (no per-call overhead); pairs are ranked best first, ties in order.
+        """
         if not self.tracks or not detections:
             return list(range(len(detections)))
         cfg = self.config
-        pred = np.array([t.predict(now) for t in self.tracks], dtype=np.float64)
-        dets = np.array([d.box for d in detections], dtype=np.float64)
-        same = np.array([[t.label == d.label for d in detections] for t in self.tracks])
+        predicted = [(t, t.predict(now)) for t in self.tracks]
         free_t = set(range(len(self.tracks)))
         free_d = set(range(len(detections)))
         # IoU first (higher is better), then centre distance for boxes that moved too far.
-        overlap = np.where(same, _iou_matrix(pred, dets), -1.0)
-        pairs = np.argwhere(overlap >= max(cfg.min_iou, 1e-9))
-        order = np.argsort(-overlap[pairs[:, 0], pairs[:, 1]], kind="stable")
-        self._take(pairs[order], free_t, free_d, detections, now)
+        min_iou = max(cfg.min_iou, 1e-9)
+        pairs: list[tuple[float, int, int]] = []
+        for ti, (track, box) in enumerate(predicted):
+            for di, det in enumerate(detections):
+                if det.label == track.label and (overlap := iou(box, det.box)) >= min_iou:
+                    pairs.append((-overlap, ti, di))
+        self._take(pairs, free_t, free_d, detections, now)
         if free_t and free_d:
-            dist = np.where(same, _distance_matrix(pred, dets), np.inf)
-            pairs = np.argwhere(dist <= cfg.max_distance)
-            order = np.argsort(dist[pairs[:, 0], pairs[:, 1]], kind="stable")
-            self._take(pairs[order], free_t, free_d, detections, now)
+            pairs = []
+            for ti in sorted(free_t):
+                track, box = predicted[ti]
+                for di in sorted(free_d):
+                    det = detections[di]
+                    if det.label == track.label:
+                        dist = centre_distance(box, det.box)
+                        if dist <= cfg.max_distance:
+                            pairs.append((dist, ti, di))
+            self._take(pairs, free_t, free_d, detections, now)
         return sorted(free_d)
 
     def _take(
         self,
-        pairs: NDArray[np.intp],
+        pairs: list[tuple[float, int, int]],
         free_t: set[int],
         free_d: set[int],
         detections: Sequence[Detection],
         now: float,
     ) -> None:
-        for ti, di in pairs.tolist():
+        """Match pairs best (lowest key) first; a stable sort keeps ties in row order."""
+        pairs.sort(key=_first)
+        for _, ti, di in pairs:
             if ti in free_t and di in free_d:
                 free_t.discard(ti)
                 free_d.discard(di)
                 self.tracks[ti].update(detections[di], now, self.config.min_hits)
+
+
+def _first(pair: tuple[float, int, int]) -> float:
+    return pair[0]

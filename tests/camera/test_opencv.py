@@ -68,7 +68,7 @@ def test_credentials_never_reach_messages() -> None:
     assert "s3cret" not in source.target
 
 
-def test_reads_rgb_frames_from_an_http_mjpeg_stream() -> None:
+def test_reads_bgr_frames_from_an_http_mjpeg_stream() -> None:
     with mjpeg_camera() as camera:
         source = OpenCVSource("web", OpenCVSourceConfig(url=camera.url, read_timeout=2.0))
         source.open()
@@ -78,7 +78,7 @@ def test_reads_rgb_frames_from_an_http_mjpeg_stream() -> None:
             source.close()
     assert image.shape == (120, 160, 3)
     left, right = image[60, 20], image[60, 140]
-    assert left[0] > 200 and left[2] < 50 and right.max() < 50  # red in RGB order
+    assert left[2] > 200 and left[0] < 50 and right.max() < 50  # red in BGR order
 
 
 def test_a_failed_open_is_a_camera_error_without_credentials() -> None:

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from edgecam.camera.capture import CaptureThread, ReconnectPolicy
 from edgecam.camera.fake_picamera2 import AeExposureModeEnum, FakeCameraSystem, Transform
 from edgecam.camera.image import read_image
-from edgecam.camera.picamera2 import Picamera2Source, Picamera2SourceConfig, lores_to_rgb
+from edgecam.camera.picamera2 import Picamera2Source, Picamera2SourceConfig, lores_to_bgr
 from edgecam.camera.slot import LatestFrameSlot
 from edgecam.errors import CameraError
 from edgecam.types import Image
@@ -47,7 +47,7 @@ def test_open_read_close_pins_the_picamera2_calls(system: FakeCameraSystem) -> N
     calls = dict(system.calls)
     assert calls["Picamera2"] == 0
     assert calls["create_video_configuration"] == {
-        "main": {"size": (1280, 720), "format": "BGR888"},
+        "main": {"size": (1280, 720), "format": "RGB888"},
         "lores": {"size": (384, 216), "format": "YUV420"},
         "controls": {
             "FrameDurationLimits": (80000, 80000), "AeExposureMode": AeExposureModeEnum.Short,
@@ -73,14 +73,15 @@ def test_only_the_lores_stream_is_converted_and_it_matches_the_scene(
     assert np.abs(image.astype(int) - expected.astype(int)).mean() < 6
 
 
-def test_lores_to_rgb_drops_stride_padding() -> None:
-    rgb = np.zeros((48, 64, 3), np.uint8)
-    rgb[:, :32] = (255, 0, 0)
+def test_lores_to_bgr_drops_stride_padding() -> None:
+    bgr = np.zeros((48, 64, 3), np.uint8)
+    bgr[:, :32] = (0, 0, 255)  # red on the left
     padded = np.zeros((48, 128, 3), np.uint8)
-    padded[:, :64] = rgb
-    yuv: Image = np.asarray(cv2.cvtColor(padded, cv2.COLOR_RGB2YUV_I420), np.uint8)
-    out = lores_to_rgb(yuv, 64, 48)
-    assert out.shape == (48, 64, 3) and out[24, 10, 0] > 200 and out[24, 50].max() < 30
+    padded[:, :64] = bgr
+    yuv: Image = np.asarray(cv2.cvtColor(padded, cv2.COLOR_BGR2YUV_I420), np.uint8)
+    out = lores_to_bgr(yuv, 64, 48)
+    assert out.shape == (48, 64, 3) and out[24, 10, 2] > 200 and out[24, 10, 0] < 30
+    assert out[24, 50].max() < 30
 
 
 def test_snapshot_takes_the_main_stream_from_the_next_request(system: FakeCameraSystem) -> None:
@@ -141,7 +142,7 @@ def test_config_rejects_odd_sizes_and_quarter_turns() -> None:
 
 
 @pytest.mark.picamera
-def test_a_real_pi_camera_delivers_lores_rgb_frames() -> None:
+def test_a_real_pi_camera_delivers_lores_bgr_frames() -> None:
     source = Picamera2Source("pi", Picamera2SourceConfig(lores=(320, 240), fps=10))
     source.open()
     try:

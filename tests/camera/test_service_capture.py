@@ -121,7 +121,7 @@ def test_round_robin_alternates_between_cameras_with_frames_waiting(
     for seq in range(6):
         for cam in pipeline.cameras:  # both always have a frame waiting
             cam.slot.put(Frame(image, seq, float(seq), 0.0, cam.name))
-        pipeline._round()
+        pipeline.step()
     assert served.count("a") == served.count("b") == 6
     # Each round starts at the next camera, so neither is always served first.
     firsts = served[::2]

@@ -48,7 +48,7 @@ def test_lossless_slot_waits_for_the_consumer() -> None:
     assert seen == list(range(20)) and slot.dropped == 0
 
 
-def test_file_source_reads_rgb_frames_and_ends(data_dir: Path, tmp_path: Path) -> None:
+def test_file_source_reads_bgr_frames_and_ends(data_dir: Path, tmp_path: Path) -> None:
     import cv2
 
     clip = tmp_path / "three.avi"
@@ -64,7 +64,7 @@ def test_file_source_reads_rgb_frames_and_ends(data_dir: Path, tmp_path: Path) -
     assert frames[3] is None
     first = frames[0]
     assert first is not None and first.shape == (48, 64, 3)
-    assert first[..., 2].mean() > 200 and first[..., 0].mean() < 50  # RGB: blue is last
+    assert first[..., 0].mean() > 200 and first[..., 2].mean() < 50  # BGR: blue is first
 
 
 def test_file_source_errors(tmp_path: Path) -> None:

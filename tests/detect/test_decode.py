@@ -44,3 +44,25 @@ def test_letterbox_placement_round_trip() -> None:
     # The frame's full extent in model coordinates maps back to [0, 1].
     assert wide.to_frame((0.0, 0.25, 1.0, 0.75)) == pytest.approx((0.0, 0.0, 1.0, 1.0))
     assert wide.to_frame((0.5, 0.0, 0.6, 0.1)) == pytest.approx((0.5, 0.0, 0.6, 0.0))
+
+
+@pytest.mark.parametrize("mode", ["stretch", "letterbox"])
+def test_fill_input_turns_a_bgr_frame_into_the_rgb_model_input(mode: str) -> None:
+    import cv2
+
+    from edgecam.detect.preprocess import fill_input, make_scratch
+
+    bgr = np.zeros((240, 320, 3), np.uint8)
+    bgr[:, :160] = (255, 0, 0)  # blue on the left
+    bgr[:, 160:] = (0, 0, 255)  # red on the right
+    placement = place(320, 240, 300, 300, mode)  # type: ignore[arg-type]
+    target = np.full((300, 300, 3), 7, np.uint8)
+    fill_input(bgr, target, placement, make_scratch(placement))
+    x, y, w, h = placement.pixels
+    inside = target[y : y + h, x : x + w]
+    expected = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (w, h))
+    assert np.array_equal(inside, expected)
+    assert tuple(inside[h // 2, 10]) == (0, 0, 255)  # blue, now last
+    assert tuple(inside[h // 2, w - 10]) == (255, 0, 0)  # red, now first
+    if mode == "letterbox":
+        assert y > 0 and not target[:y].any() and not target[y + h :].any()

@@ -11,9 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from edgecam.types import Detection, Image
+from edgecam.types import Detection
 from tests.helpers import DATA
 
 CLIP = DATA / "vtest.avi"
@@ -44,6 +42,7 @@ def main() -> int:
     """Run the bundled model on every frame of the clip and write the cache."""
     import cv2
 
+    from edgecam.camera.convert import as_frame
     from edgecam.config.models import ModelConfig
     from edgecam.detect.detector import Detector
 
@@ -54,8 +53,7 @@ def main() -> int:
         ok, bgr = capture.read()
         if not ok:
             break
-        rgb: Image = np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), dtype=np.uint8)
-        frames.append(encode(detector.detect(rgb)))
+        frames.append(encode(detector.detect(as_frame(bgr))))
     capture.release()
     detector.close()
     payload = {"clip": CLIP.name, "threshold": THRESHOLD, "frames": frames}

@@ -13,11 +13,12 @@ import itertools
 import numpy as np
 import pytest
 
+from edgecam.camera.convert import as_frame
 from edgecam.config.models import Config
 from edgecam.detect.detector import Detector
 from edgecam.rules.engine import RuleEngine
 from edgecam.rules.events import Event
-from edgecam.types import Detection, Frame, Image
+from edgecam.types import Detection, Frame
 from tests.rules.clip_detections import CLIP, FPS, load
 
 CONFIG = {
@@ -101,8 +102,7 @@ def test_cached_detections_match_the_live_detector(detector: Detector) -> None:
     ok, bgr = capture.read()
     capture.release()
     assert ok
-    rgb: Image = np.ascontiguousarray(bgr[:, :, ::-1], dtype=np.uint8)
-    live = [d for d in detector.detect(rgb) if d.score >= 0.5]
+    live = [d for d in detector.detect(as_frame(bgr)) if d.score >= 0.5]
     cached: list[Detection] = [d for d in load()[300] if d.score >= 0.5]
     assert [d.label for d in live] == [d.label for d in cached]
     for a, b in zip(live, cached, strict=True):
