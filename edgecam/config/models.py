@@ -123,7 +123,7 @@ class HealthConfig(StrictModel):
     stale_after: Duration = Field(default=10.0, gt=0.0)
     """No frame analysed for this long means the pipeline is stuck (503, no watchdog pings)."""
     invoke_timeout: Duration = Field(default=10.0, gt=0.0)
-    """An inference taking longer than this rebuilds the detector."""
+    """An Edge TPU inference taking longer than this rebuilds the detector (CPU ones run inline)."""
     stop_timeout: Duration = Field(default=10.0, gt=0.0)
     """On SIGTERM, how long sinks may take to flush (the MQTT outbox) before we exit."""
 

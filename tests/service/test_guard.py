@@ -31,12 +31,14 @@ class FakeDetector:
     release: threading.Event = field(default_factory=threading.Event)
     closed: bool = False
     last_invoke_ms: float = 4.0
+    threads: list[int] = field(default_factory=list)
 
     @property
     def info(self) -> DetectorInfo:
         return _info(self.device)
 
     def detect(self, image: Image) -> list[Detection]:
+        self.threads.append(threading.get_ident())
         if self.mode == "raise":
             raise RuntimeError("USB transfer error")
         if self.mode == "hang":
@@ -84,3 +86,13 @@ def test_repeated_failures_give_up() -> None:
     with pytest.raises(DetectorError, match="failed 3 times in a row"):
         guard.detect(IMAGE)
     guard.close()
+
+
+def test_cpu_inference_runs_inline_and_an_edge_tpu_on_a_worker_thread() -> None:
+    cpu, tpu = FakeDetector("cpu"), FakeDetector("usb")
+    for fake in (cpu, tpu):
+        guard = GuardedDetector(lambda fake=fake: fake, 5.0)  # type: ignore[misc]
+        assert guard.detect(IMAGE) == [PERSON]
+        guard.close()
+    assert cpu.threads == [threading.get_ident()] and cpu.closed
+    assert tpu.threads and tpu.threads != [threading.get_ident()]
