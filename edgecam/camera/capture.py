@@ -69,6 +69,7 @@ class CaptureThread(threading.Thread):
         self._stop_event = stop
         self._ready = ready
         self._opened = False
+        self._first_open = threading.Event()
         self._attempt = 0
         self.status: Status = "starting"
         self.frames = 0
@@ -79,8 +80,39 @@ class CaptureThread(threading.Thread):
         self.error: CameraError | None = None
         """The last error; for a live source it may be cleared again by a reconnect."""
 
-    def open_first(self) -> None:
-        """Open before the thread starts: errors of files are fatal, of live sources retried."""
+    def start(self) -> None:
+        """Start the thread and wait for its first open of the source.
+
+        The thread opens the source itself, after lowering its priority, so that threads the
+        source starts (FFmpeg's decoder threads) inherit that priority. A file or still that
+        cannot be opened raises :class:`CameraError` here; a live source is retried in the
+        background.
+        """
+        super().start()
+        self._first_open.wait()
+        if self.status == "failed" and self.error is not None:
+            raise self.error
+
+    def run(self) -> None:
+        """Read until the source ends, fails for good or the service stops; then close the slot."""
+        _lower_priority(self.live)
+        try:
+            self._open_first()
+            self._loop()
+            if self.status not in ("ended", "failed"):
+                self.status = "stopped"
+        except CameraError as err:
+            self.error = err
+            self.status = "failed"
+            if self._first_open.is_set():  # else start() raises it to the caller
+                log.error("%s", err)
+        finally:
+            self.source.close()
+            self.slot.close()
+            self._first_open.set()
+            self._ready.set()
+
+    def _open_first(self) -> None:
         try:
             self.source.open()
             self._opened = True
@@ -89,22 +121,7 @@ class CaptureThread(threading.Thread):
                 raise
             self._note_error(err)
             log.warning("%s; retrying in the background", err)
-
-    def run(self) -> None:
-        """Read until the source ends, fails for good or the service stops; then close the slot."""
-        _lower_priority(self.live)
-        try:
-            self._loop()
-            if self.status not in ("ended", "failed"):
-                self.status = "stopped"
-        except CameraError as err:
-            self.error = err
-            self.status = "failed"
-            log.error("%s", err)
-        finally:
-            self.source.close()
-            self.slot.close()
-            self._ready.set()
+        self._first_open.set()
 
     def _loop(self) -> None:
         while not self._stop_event.is_set():

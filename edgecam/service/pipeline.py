@@ -136,10 +136,15 @@ class Pipeline:
         # OpenCV's own thread pool would compete with the inference threads for the same cores;
         # its per-frame work (colour conversion, one resize) is small enough for one thread.
         cv2.setNumThreads(1)
-        for cam in self.cameras:
-            cam.capture.open_first()
-        for cam in self.cameras:
-            cam.capture.start()
+        try:
+            for cam in self.cameras:
+                cam.capture.start()
+        except BaseException:
+            self.stop.set()  # the cameras already running end; nothing was analysed
+            for cam in self.cameras:
+                if cam.capture.is_alive():
+                    cam.capture.join(timeout=5.0)
+            raise
 
     def run(self) -> PipelineStats:
         """Analyse frames until every source ended, ``max_frames`` or the stop event."""

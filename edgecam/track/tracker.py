@@ -7,6 +7,7 @@ import statistics
 from collections import deque
 from collections.abc import Sequence
 
+from edgecam.geometry import iou
 from edgecam.track.config import TrackerConfig
 from edgecam.types import Box, Detection
 
@@ -93,17 +94,6 @@ class Track:
         self._median = None
 
 
-def iou(a: Box, b: Box) -> float:
-    """Intersection over union of two boxes; 0 when they do not overlap."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0.0 or h <= 0.0:
-        return 0.0
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0.0 else 0.0
-
-
 def centre_distance(a: Box, b: Box) -> float:
     """Distance between the centres of ``a`` and ``b``, in diagonals of ``a``."""
     dx = (b[0] + b[2] - a[0] - a[2]) * 0.5
@@ -150,8 +140,13 @@ class Tracker:
         min_iou = max(cfg.min_iou, 1e-9)
         pairs: list[tuple[float, int, int]] = []
         for ti, (track, box) in enumerate(predicted):
+            left, right = box[0], box[2]
             for di, det in enumerate(detections):
-                if det.label == track.label and (overlap := iou(box, det.box)) >= min_iou:
+                other = det.box
+                # Most pairs lie side by side: skip them before the full IoU.
+                if other[0] >= right or other[2] <= left or det.label != track.label:
+                    continue
+                if (overlap := iou(box, other)) >= min_iou:
                     pairs.append((-overlap, ti, di))
         self._take(pairs, free_t, free_d, detections, now)
         if free_t and free_d:

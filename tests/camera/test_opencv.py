@@ -96,7 +96,6 @@ def test_a_stalled_stream_is_reopened_and_frames_flow_again() -> None:
         capture = CaptureThread(
             OpenCVSource("web", config), slot, stop, threading.Event(), policy=FAST
         )
-        capture.open_first()
         capture.start()
         try:
             wait_until(lambda: capture.frames >= 5 and capture.status == "running")
@@ -120,9 +119,8 @@ def test_a_stream_that_cannot_be_opened_is_retried_with_backoff() -> None:
     capture = CaptureThread(
         OpenCVSource("gone", config), LatestFrameSlot(), stop, threading.Event(), policy=FAST
     )
-    capture.open_first()  # no exception: a live source is retried, not fatal
+    capture.start()  # no exception: a live source is retried, not fatal
     assert capture.status == "reconnecting" and capture.error is not None
-    capture.start()
     try:
         wait_until(lambda: capture._attempt >= 3)
         assert capture.status == "reconnecting" and capture.frames == 0

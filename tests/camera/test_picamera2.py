@@ -121,7 +121,6 @@ def test_the_capture_loop_restarts_a_camera_that_stops_delivering(
     stop = threading.Event()
     policy = ReconnectPolicy(initial_backoff=0.01, max_backoff=0.05)
     capture = CaptureThread(source, LatestFrameSlot(), stop, threading.Event(), policy=policy)
-    capture.open_first()
     system.fail_reads = 3
     capture.start()
     try:

@@ -48,6 +48,21 @@ def test_lossless_slot_waits_for_the_consumer() -> None:
     assert seen == list(range(20)) and slot.dropped == 0
 
 
+def test_a_lossless_slot_holds_a_few_frames_then_the_producer_waits() -> None:
+    slot = LatestFrameSlot(lossless=True, depth=3)
+    for seq in range(3):
+        slot.put(frame(seq))  # returns at once: room for three
+    blocked = threading.Thread(target=slot.put, args=(frame(3),))
+    blocked.start()
+    blocked.join(0.3)
+    assert blocked.is_alive()  # the fourth waits for the consumer
+    first = slot.take(0)
+    blocked.join(2.0)
+    assert not blocked.is_alive() and first is not None and first.seq == 0
+    assert [f.seq for f in iter(lambda: slot.take(0), None)] == [1, 2, 3]
+    assert slot.dropped == 0 and slot.delivered == 4
+
+
 def test_file_source_reads_bgr_frames_and_ends(data_dir: Path, tmp_path: Path) -> None:
     import cv2
 
