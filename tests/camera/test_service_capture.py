@@ -126,3 +126,75 @@ def test_round_robin_alternates_between_cameras_with_frames_waiting(
     # Each round starts at the next camera, so neither is always served first.
     firsts = served[::2]
     assert firsts.count("a") == firsts.count("b") == 3
+
+
+class _Recording:
+    """A live or recorded source that notes where and at which priority it was opened."""
+
+    def __init__(self, name: str, *, live: bool) -> None:
+        import threading
+
+        self.name, self.live, self.nominal_fps = name, live, None
+        self.opened_on: tuple[int, int, int] | None = None
+        self.closed = threading.Event()
+
+    def open(self) -> None:
+        import os
+        import threading
+
+        tid = threading.get_native_id()
+        self.opened_on = (tid, os.sched_getscheduler(0), os.getpriority(os.PRIO_PROCESS, tid))
+
+    def read(self) -> None:
+        self.closed.wait(5.0)
+
+    def close(self) -> None:
+        self.closed.set()
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_a_source_is_opened_on_its_capture_thread_at_the_lowered_priority(live: bool) -> None:
+    """Threads a source starts when it opens (FFmpeg's decoders) inherit the capture priority."""
+    import os
+    import threading
+
+    from edgecam.camera.capture import LIVE_NICENESS, CaptureThread
+    from edgecam.camera.slot import LatestFrameSlot
+
+    source = _Recording("cam", live=live)
+    stop = threading.Event()
+    capture = CaptureThread(source, LatestFrameSlot(), stop, threading.Event())
+    capture.start()
+    try:
+        assert source.opened_on is not None
+        tid, policy, nice = source.opened_on
+        assert tid == capture.native_id != threading.get_native_id()
+        if live:
+            assert policy == os.SCHED_OTHER and nice >= LIVE_NICENESS
+        else:
+            assert policy == os.SCHED_IDLE
+    finally:
+        stop.set()
+        source.close()
+        capture.join(5.0)
+
+
+def test_a_camera_that_cannot_open_stops_the_ones_already_running(
+    tmp_path: Path, detector: Detector
+) -> None:
+    from edgecam.errors import CameraError
+
+    clip = str(short_clip(tmp_path / "c.avi", 3))
+    config = Config.model_validate(
+        {
+            "cameras": {
+                "first": {"source": {"type": "file", "path": clip, "loop": True}},
+                "missing": {"source": {"type": "file", "path": str(tmp_path / "none.avi")}},
+            }
+        }
+    )
+    pipeline = Pipeline(config, detector, RuleEngine.from_config(config), [])
+    with pytest.raises(CameraError, match="not found"):
+        pipeline.start()
+    first = pipeline.cameras[0].capture
+    assert pipeline.stop.is_set() and not first.is_alive() and first.status == "stopped"
