@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from edgecam.types import Image
 
@@ -28,3 +28,15 @@ class FrameSource(Protocol):
 
     def close(self) -> None:
         """Release the device; safe to call twice."""
+
+
+@runtime_checkable
+class FullFrameSource(Protocol):
+    """A source that analyses a small stream and can also give a full-size frame (picamera2).
+
+    Snapshots use the full-size frame, so an event's JPEG has the camera's resolution, not the
+    detector's.
+    """
+
+    def snapshot(self, timeout: float = 2.0) -> Image | None:
+        """The next full-size BGR frame, or ``None`` if none came within ``timeout`` seconds."""

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from edgecam.camera.base import FullFrameSource
 from edgecam.camera.capture import CaptureThread, ReconnectPolicy
 from edgecam.camera.motion import MotionGate
 from edgecam.camera.slot import LatestFrameSlot
@@ -17,12 +18,16 @@ from edgecam.detect.detector import Detector
 from edgecam.publish.base import EventSink
 from edgecam.rules.engine import RuleEngine
 from edgecam.rules.events import Event
+from edgecam.rules.snapshot import wants_snapshot
 from edgecam.service.guard import DetectorLike, FittingDetector
+from edgecam.service.snapshots import SnapshotJob, SnapshotWorker
 from edgecam.types import Detection, Frame, Image
 
 log = logging.getLogger(__name__)
 
 STATS_INTERVAL = 10.0
+FULL_FRAME_WAIT = 1.0
+"""Seconds a snapshot waits for a camera's next full-size frame before using the analysed one."""
 
 
 @dataclass(slots=True)
@@ -84,6 +89,7 @@ class Pipeline:
         self._calls_lock = threading.Lock()
         self._turn = 0
         self._refit_at = float("-inf")
+        self.snapshots = SnapshotWorker(self._full_frame)
         self._fitting = detector if isinstance(detector, FittingDetector) else None
         """The detector, when frames can be fitted to its input on the capture threads."""
         self.cameras = [self._camera(name) for name in config.cameras]
@@ -261,16 +267,27 @@ class Pipeline:
     def _snapshots(
         self, frame: Frame, events: Sequence[Event], detections: Sequence[Detection]
     ) -> None:
-        """One annotated JPEG per rule that alerted on this frame, handed to every sink."""
-        from edgecam.rules.snapshot import render_snapshot, wants_snapshot
-
+        """Queue one annotated JPEG per rule that alerted on this frame, for every sink."""
         latest = {e.rule: e for e in events if wants_snapshot(self.engine, e)}
-        camera = self.config.cameras.get(frame.camera)
-        boxes = [d.box for d in detections]
-        for event in latest.values():
-            jpeg = render_snapshot(frame, event, camera, boxes=boxes)
-            for sink in self.sinks:
-                sink.snapshot(frame.camera, event.rule, jpeg)
+        if latest:
+            job = SnapshotJob(
+                frame,
+                list(latest.values()),
+                [d.box for d in detections],
+                self.config.cameras.get(frame.camera),
+                list(self.sinks),
+            )
+            self.snapshots.submit(job)
+
+    def _full_frame(self, camera: str) -> Image | None:
+        """The camera's full-size frame for a snapshot, where its source has one."""
+        if self.stop.is_set():
+            return None  # the capture threads are ending: no next frame will come
+        for cam in self.cameras:
+            source = cam.capture.source
+            if cam.name == camera and isinstance(source, FullFrameSource):
+                return source.snapshot(FULL_FRAME_WAIT) if cam.capture.is_alive() else None
+        return None
 
     def _emit(self, events: Sequence[Event]) -> None:
         self.stats.events += len(events)
@@ -283,6 +300,7 @@ class Pipeline:
             cam.capture.join(timeout=5.0)
             if cam.last_frame is not None:
                 self._emit(self.engine.finish(cam.last_frame))
+        self.snapshots.close()
         self.publish_stats()
 
     def snapshot_stats(self) -> dict[str, object]:
@@ -294,6 +312,7 @@ class Pipeline:
             "dropped_frames": self.dropped,
             "frames_analysed": self.stats.analysed,
             "events": self.stats.events,
+            "snapshots_dropped": self.snapshots.dropped,
             "detector": self.detector.info.device,
             "runtime": self.detector.info.runtime,
             "uptime_s": round(uptime, 1),

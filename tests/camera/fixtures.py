@@ -17,6 +17,7 @@ class RecordingSink:
 
     def __init__(self) -> None:
         self.events: list[Event] = []
+        self.snapshots: list[tuple[str, str, bytes]] = []
         self.published: list[Mapping[str, object]] = []
 
     def emit(self, event: Event) -> None:
@@ -24,7 +25,8 @@ class RecordingSink:
         self.events.append(event)
 
     def snapshot(self, camera: str, rule: str, jpeg: bytes) -> None:
-        """Ignore snapshots."""
+        """Keep the snapshot."""
+        self.snapshots.append((camera, rule, jpeg))
 
     def stats(self, stats: Mapping[str, object]) -> None:
         """Keep the stats."""

@@ -15,9 +15,13 @@ from edgecam.camera.fake_picamera2 import AeExposureModeEnum, FakeCameraSystem, 
 from edgecam.camera.image import read_image
 from edgecam.camera.picamera2 import Picamera2Source, Picamera2SourceConfig, lores_to_bgr
 from edgecam.camera.slot import LatestFrameSlot
+from edgecam.config.models import Config
+from edgecam.detect.detector import Detector
 from edgecam.errors import CameraError
+from edgecam.rules.engine import RuleEngine
+from edgecam.service.pipeline import Pipeline
 from edgecam.types import Image
-from tests.camera.fixtures import wait_until
+from tests.camera.fixtures import RecordingSink, wait_until
 
 
 @pytest.fixture
@@ -151,3 +155,29 @@ def test_a_real_pi_camera_delivers_lores_bgr_frames() -> None:
         source.close()
     assert all(frame.shape == (240, 320, 3) for frame in frames)
     assert main is not None and main.shape == (720, 1280, 3)
+
+
+def test_snapshots_of_a_pi_camera_come_from_the_full_size_main_stream(
+    system: FakeCameraSystem, detector: Detector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The detector sees the small lores stream; an event's JPEG has the main stream's size."""
+    monkeypatch.setattr("edgecam.camera.picamera2.real_api", system.api)
+    config = Config.model_validate({
+        "cameras": {"pi": {
+            "source": {"type": "picamera2", "size": [1280, 720], "lores": [384, 216]},
+            "tracker": {"min_hits": 1},
+        }},
+        "rules": [{"name": "dog", "kind": "presence", "labels": ["dog"]}],
+    })  # fmt: skip
+    sink = RecordingSink()
+    pipeline = Pipeline(config, detector, RuleEngine.from_config(config), [sink], max_frames=3)
+    pipeline.start()
+    pipeline.run()
+    assert [(e.type, e.rule) for e in sink.events] == [("start", "dog"), ("end", "dog")]
+    assert pipeline.cameras[0].last_frame is not None
+    assert pipeline.cameras[0].last_frame.size == (384, 216)
+    [(camera, rule, jpeg)] = sink.snapshots
+    picture = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    assert picture is not None and picture.shape == (720, 1280, 3)
+    assert (camera, rule) == ("pi", "dog")
+    assert system.outstanding == 0

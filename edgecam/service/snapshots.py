@@ -1,0 +1,114 @@
+"""Snapshot rendering on a thread of its own, off the detector's path.
+
+The detector thread only queues a job: drawing and JPEG-encoding a frame takes a few milliseconds,
+tens of them for a full-size Pi camera frame, which would otherwise delay the next inference.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from edgecam.publish.base import EventSink
+from edgecam.rules.events import Event
+from edgecam.rules.snapshot import render_snapshot
+from edgecam.types import Box, Frame, Image
+
+if TYPE_CHECKING:
+    from edgecam.config.models import CameraConfig
+
+log = logging.getLogger(__name__)
+
+QUEUE_DEPTH = 8
+"""Jobs waiting at most; past that the oldest is dropped."""
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotJob:
+    """The alerts of one analysed frame that want a snapshot, and the sinks to hand them to."""
+
+    frame: Frame
+    events: Sequence[Event]
+    boxes: Sequence[Box]
+    camera: CameraConfig | None
+    sinks: Sequence[EventSink]
+
+
+class SnapshotWorker:
+    """Renders snapshots on its own thread and hands the JPEGs to the sinks.
+
+    ``full_frame(camera)`` gives the camera's full-size frame where it has one (the Pi camera's
+    main stream, taken by its next capture), else ``None`` and the analysed frame is drawn; boxes
+    are normalised, so they land in the same place at any size. When alerts come faster than
+    they render, the oldest waiting job is dropped and counted: a snapshot shows a rule's latest
+    alert, so the newest matters most.
+    """
+
+    def __init__(self, full_frame: Callable[[str], Image | None], depth: int = QUEUE_DEPTH) -> None:
+        self._full_frame = full_frame
+        self._jobs: deque[SnapshotJob] = deque()
+        self._depth = depth
+        self._cond = threading.Condition()
+        self._closing = False
+        self._thread: threading.Thread | None = None
+        self.rendered = 0
+        self.dropped = 0
+
+    def submit(self, job: SnapshotJob) -> None:
+        """Queue a job without waiting; starts the thread on first use."""
+        with self._cond:
+            if self._closing:
+                return
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="snapshots", daemon=True)
+                self._thread.start()
+            if len(self._jobs) >= self._depth:
+                self._jobs.popleft()
+                self.dropped += 1
+                if self.dropped == 1 or self.dropped % 100 == 0:
+                    log.warning("snapshots: %d dropped, alerts come faster than they render",
+                                self.dropped)  # fmt: skip
+            self._jobs.append(job)
+            self._cond.notify()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Render what is queued (for at most ``timeout`` seconds), then end the thread."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                log.warning("snapshots: still rendering after %.0f s, leaving them", timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._jobs and not self._closing:
+                    self._cond.wait()
+                if not self._jobs:
+                    return
+                job = self._jobs.popleft()
+            try:
+                self._render(job)
+            except Exception:  # one bad frame or sink must not end the snapshots
+                log.exception("snapshot of %s failed", job.frame.camera)
+
+    def _render(self, job: SnapshotJob) -> None:
+        frame = job.frame
+        full = self._full_frame(frame.camera)
+        if full is not None:
+            frame = replace(frame, image=full, model_input=None)
+        for event in job.events:
+            jpeg = render_snapshot(frame, event, job.camera, boxes=job.boxes)
+            self.rendered += 1
+            for sink in job.sinks:
+                try:
+                    sink.snapshot(frame.camera, event.rule, jpeg)
+                except Exception:  # the other sinks still get theirs
+                    log.exception("snapshot sink %s failed", type(sink).__name__)
