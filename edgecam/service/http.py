@@ -35,6 +35,10 @@ class ServiceView(Protocol):
         """The latest analysed frame of ``camera`` with its boxes, as JPEG; KeyError if unknown."""
         ...
 
+    def camera_status(self) -> dict[str, str]:
+        """Each camera's capture status (``running``, ``reconnecting``, ``ended``, ...)."""
+        ...
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
@@ -56,8 +60,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(500, {"error": "internal error"})
 
     def _health(self) -> None:
-        ok, reason = self.server.view.health()
-        self._json(200 if ok else 503, {"status": "ok" if ok else "unhealthy", "reason": reason})
+        view = self.server.view
+        ok, reason = view.health()
+        body = {"status": "ok" if ok else "unhealthy", "reason": reason}
+        self._json(200 if ok else 503, {**body, "cameras": view.camera_status()})
 
     def _latest(self, camera: str) -> None:
         try:

@@ -51,6 +51,11 @@ class ServiceState:
             return False, f"no frame analysed for {age:.0f}s{detail}"
         return True, "ok"
 
+    def camera_status(self) -> dict[str, str]:
+        """Each camera's capture status: one camera down does not make the service unhealthy."""
+        now = self.clock()
+        return {cam.name: str(cam.capture.health(now)["status"]) for cam in self.pipeline.cameras}
+
     def latest_jpeg(self, camera: str) -> bytes | None:
         """The latest analysed frame of ``camera`` with boxes drawn; KeyError if unknown."""
         from edgecam.service.annotate import annotated_jpeg

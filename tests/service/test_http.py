@@ -24,6 +24,10 @@ class View:
         """As set."""
         return self.healthy
 
+    def camera_status(self) -> dict[str, str]:
+        """One running camera, one reconnecting."""
+        return {"a": "running", "b": "reconnecting"}
+
     def latest_jpeg(self, camera: str) -> bytes | None:
         """Camera ``a`` has no frame yet, ``boom`` fails, others are unknown."""
         if camera == "a":
@@ -53,11 +57,15 @@ def _get(url: str) -> tuple[int, bytes]:
 
 def test_health_codes_and_reason(served: tuple[View, str]) -> None:
     view, base = served
-    assert _get(base + "/healthz") == (200, b'{"status": "ok", "reason": "ok"}')
+    cameras = {"a": "running", "b": "reconnecting"}
+    code, body = _get(base + "/healthz")
+    assert (code, json.loads(body)) == (200, {"status": "ok", "reason": "ok", "cameras": cameras})
     view.healthy = (False, "no frame analysed for 12s")
     code, body = _get(base + "/healthz")
     assert code == 503
-    assert json.loads(body) == {"status": "unhealthy", "reason": "no frame analysed for 12s"}
+    assert json.loads(body) == {
+        "status": "unhealthy", "reason": "no frame analysed for 12s", "cameras": cameras
+    }  # fmt: skip
 
 
 def test_metrics_come_from_the_registry_passed_in(served: tuple[View, str]) -> None:

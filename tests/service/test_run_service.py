@@ -31,7 +31,9 @@ def test_ready_watchdog_health_metrics_and_stopping(tmp_path: Path) -> None:
         assert sum(gaps) / len(gaps) >= 0.4, gaps
 
         code, health = svc.get_json("/healthz")
-        assert (code, health) == (200, {"status": "ok", "reason": "ok"})
+        assert (code, health) == (
+            200, {"status": "ok", "reason": "ok", "cameras": {"plaza": "running"}}
+        )  # fmt: skip
         code, kind, body = svc.get("/metrics")
         text = body.decode()
         assert code == 200 and kind.startswith("text/plain")
