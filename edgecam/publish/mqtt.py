@@ -47,6 +47,7 @@ from edgecam.publish.topics import (
     parse_switch,
     retained_for_event,
     rule_targets,
+    stale_retained,
     stats_payload,
 )
 from edgecam.rules.events import Event
@@ -123,6 +124,8 @@ class MqttSink:
         # Per-direction counts seen by emit() (pipeline thread only), to publish their sum.
         self._direction_counts: dict[str, int] = {}
         self._retained.update({self.topics.detect_state(c): ON for c in self._cameras})
+        self._published_retained = self._outbox.retained_topics()
+        """Every retained topic published so far, this run and before (kept in the outbox)."""
         self._inflight: dict[int, int] = {}
         self._last_seq = 0
         self._connected = False
@@ -300,7 +303,14 @@ class MqttSink:
 
     def _publish_retained(self, topic: str, payload: bytes) -> None:
         if self._connected and self._client is not None:
-            self._client.publish(topic, payload, qos=1, retain=True)
+            self._retain(self._client, topic, payload)
+
+    def _retain(self, client: Client, topic: str, payload: bytes) -> None:
+        """Publish a retained message and remember the topic, to clear it if the config drops it."""
+        client.publish(topic, payload, qos=1, retain=True)
+        if topic not in self._published_retained:
+            self._published_retained.add(topic)
+            self._outbox.record_retained([topic])
 
     def _fill(self) -> None:
         """Hand the next pending events to paho, oldest first, up to the window."""
@@ -338,11 +348,32 @@ class MqttSink:
             "MQTT: connected to %s:%d, %d event(s) to send",
             self.config.host, self.config.effective_port, self._outbox.depth,
         )  # fmt: skip
-        self._publish_discovery(client)
-        client.publish(self.topics.availability, ONLINE, qos=1, retain=True)
+        discovery = self._publish_discovery(client)
+        self._retain(client, self.topics.availability, ONLINE)
         self._subscribe(client)
         for topic, payload in self._retained.items():
-            client.publish(topic, payload, qos=1, retain=True)
+            self._retain(client, topic, payload)
+        self._clear_stale(client, discovery)
+
+    def _clear_stale(self, client: Client, discovery: list[str]) -> None:
+        """Clear retained topics of rules, cameras or names the config no longer has.
+
+        An empty retained message deletes the broker's copy; Home Assistant removes the entity
+        of an emptied discovery topic, so renamed or removed rules leave no dead entities.
+        """
+        stale = stale_retained(
+            self.topics, self._cameras, self._targets, discovery, self._published_retained
+        )
+        if not stale:
+            return
+        for topic in stale:
+            client.publish(topic, b"", qos=1, retain=True)
+        self._published_retained.difference_update(stale)
+        self._outbox.record_retained(stale, published=False)
+        log.info(
+            "MQTT: cleared %d retained topic(s) the config no longer has (removed or renamed "
+            "rules and cameras, their Home Assistant entities)", len(stale),
+        )  # fmt: skip
 
     def _subscribe(self, client: Client) -> None:
         if self.config.protocol == "5":
@@ -356,15 +387,18 @@ class MqttSink:
         else:
             client.subscribe(self.topics.detect_set_filter, qos=1)
 
-    def _publish_discovery(self, client: Client) -> None:
+    def _publish_discovery(self, client: Client) -> list[str]:
+        """Publish the Home Assistant discovery configs; their topics (none if disabled)."""
         ha = self.config.home_assistant
         if not ha.discovery:
-            return
-        for message in discovery_messages(
+            return []
+        messages = discovery_messages(
             self.topics, self._cameras, self._targets,
             discovery_prefix=ha.prefix, snapshots=ha.snapshots, version=__version__,
-        ):  # fmt: skip
-            client.publish(message.topic, message.payload, qos=1, retain=True)
+        )  # fmt: skip
+        for message in messages:
+            self._retain(client, message.topic, message.payload)
+        return [message.topic for message in messages]
 
     def _on_disconnected(self, reason: str) -> None:
         if self._connected:

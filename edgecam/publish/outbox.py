@@ -36,6 +36,14 @@ CREATE TABLE IF NOT EXISTS pending (
 """
 
 
+_RETAINED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS retained (
+    topic TEXT PRIMARY KEY
+)
+"""
+"""Retained topics edgecam has published, so the ones a new config drops can be cleared."""
+
+
 @dataclass(frozen=True, slots=True)
 class PendingMessage:
     """One message waiting for the broker's acknowledgement."""
@@ -86,6 +94,7 @@ class Outbox:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
             self._db.execute(_SCHEMA)
+            self._db.execute(_RETAINED_SCHEMA)
             row = self._db.execute("SELECT COUNT(*) FROM pending").fetchone()
             self._depth = int(row[0])
         except (OSError, sqlite3.Error) as err:
@@ -171,6 +180,29 @@ class Outbox:
                 log.error("outbox %s: cannot remove acknowledged events: %s", self.path, err)
                 return
             self._depth -= removed
+
+    def retained_topics(self) -> set[str]:
+        """The retained topics recorded by :meth:`record_retained` (in this run or before)."""
+        with self._lock:
+            rows = self._db.execute("SELECT topic FROM retained").fetchall()
+        return {str(topic) for (topic,) in rows}
+
+    def record_retained(self, topics: Iterable[str], *, published: bool = True) -> None:
+        """Note retained topics as published (or, ``published=False``, as cleared again)."""
+        sql = (
+            "INSERT OR IGNORE INTO retained (topic) VALUES (?)"
+            if published
+            else "DELETE FROM retained WHERE topic = ?"
+        )
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(sql, [(topic,) for topic in topics])
+                self._db.execute("COMMIT")
+            except sqlite3.Error as err:
+                self._rollback()
+                # Not fatal: at worst a stale retained topic outlives a config change.
+                log.warning("outbox %s: cannot record retained topics: %s", self.path, err)
 
     def close(self) -> None:
         """Close the database (pending messages stay for the next start)."""

@@ -179,3 +179,30 @@ def parse_switch(payload: bytes) -> bool | None:
 def stats_payload(stats: Mapping[str, object], extra: Mapping[str, object]) -> bytes:
     """The pipeline's stats merged with the publisher's own (outbox depth, drops, ...)."""
     return json.dumps({**stats, **extra}, separators=(",", ":"), default=str).encode()
+
+
+def stale_retained(
+    topics: Topics,
+    cameras: Iterable[str],
+    targets: Iterable[RuleTarget],
+    discovery: Iterable[str],
+    published: Iterable[str],
+) -> list[str]:
+    """Retained topics published before (``published``) that the current config no longer has.
+
+    What stays: availability, stats, each camera's detect state, and per rule its state (ON/OFF
+    rules) or counts (counting rules) and its snapshot, plus the current ``discovery`` topics.
+    Everything else edgecam once published is stale: a rule or camera removed or renamed, a rule
+    that changed kind, another device name or prefix, discovery since turned off.
+    """
+    current = {topics.availability, topics.stats, *discovery}
+    current.update(topics.detect_state(camera) for camera in cameras)
+    counts: list[str] = []
+    for t in targets:
+        current.add(topics.snapshot(t.camera, t.rule))
+        if t.counting:
+            counts.append(topics.rule_count(t.camera, t.rule))  # .../count, .../count/in, ...
+        else:
+            current.add(topics.rule_state(t.camera, t.rule))
+    under_counts = tuple(counts)
+    return sorted(t for t in published if t not in current and not t.startswith(under_counts))

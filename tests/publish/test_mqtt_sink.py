@@ -157,3 +157,37 @@ def test_commands_retained_ignored_live_honoured_bad_logged(
     assert "bad payload b'maybe'" in caplog.text
     assert "unknown camera 'nocam'" in caplog.text
     sink.close()
+
+
+def test_a_restart_without_a_rule_clears_its_retained_topics_and_ha_entity(
+    broker: Broker, subscriber: Subscriber, tmp_path: Path
+) -> None:
+    from edgecam.publish.mqtt import MqttSink
+    from edgecam.rules.config import PresenceRuleConfig
+
+    config = sink_config(broker, tmp_path / "outbox.sqlite", home_assistant={"discovery": True})
+    kept, removed = PresenceRuleConfig(name="person"), PresenceRuleConfig(name="gone")
+    gone_config = "homeassistant/binary_sensor/edgecam_dev/cam__gone/config"
+    gone_state = f"{BASE}/{CAMERA}/gone/state"
+    first = MqttSink(config, "dev", [CAMERA], [kept, removed])
+    first.start()
+    subscriber.wait_for(lambda ms: bool(_last(ms, gone_config)) and _last(ms, gone_state) == b"OFF")
+    first.close()
+
+    second = MqttSink(config, "dev", [CAMERA], [kept])  # the rule was deleted from the config
+    second.start()
+    subscriber.wait_for(
+        lambda ms: _last(ms, gone_config) == b"" and _last(ms, gone_state) == b"",
+        what="the removed rule's topics cleared",
+    )
+    # A client that connects now gets the retained topics of the current config only.
+    fresh = Subscriber(broker, ["#"], client_id="fresh").start()
+    try:
+        fresh.publish("test/marker", b"x")  # arrives after the retained messages of "#"
+        retained = {m.topic for m in fresh.wait_for(lambda ms: bool(fresh.on("test/marker")))}
+    finally:
+        fresh.close()
+    assert gone_config not in retained and gone_state not in retained
+    assert "homeassistant/binary_sensor/edgecam_dev/cam__person/config" in retained
+    assert f"{BASE}/{CAMERA}/person/state" in retained
+    second.close()

@@ -121,3 +121,29 @@ rules:
         "bay": ((), True),
         "seen": ((), False),
     }
+
+
+def test_stale_retained_keeps_what_the_config_has_and_names_the_rest() -> None:
+    from edgecam.publish.topics import RuleTarget, stale_retained
+
+    base = "edgecam/porch-pi"
+    targets = [
+        RuleTarget("porch", "seen", "presence"),
+        RuleTarget("porch", "gate", "line", ("in", "out")),
+    ]
+    kept = [
+        f"{base}/availability", f"{base}/stats", f"{base}/porch/detect/state",
+        f"{base}/porch/seen/state", f"{base}/porch/seen/snapshot",
+        f"{base}/porch/gate/count", f"{base}/porch/gate/count/in", f"{base}/porch/gate/count/out",
+        "homeassistant/binary_sensor/edgecam_porch-pi/porch__seen/config",
+    ]  # fmt: skip
+    stale = [
+        f"{base}/porch/old/state",  # a removed rule
+        f"{base}/porch/gate/state",  # gate was an ON/OFF rule before it counted
+        f"{base}/yard/detect/state",  # a removed camera
+        "edgecam/old-name/availability",  # the device was renamed
+        "homeassistant/binary_sensor/edgecam_porch-pi/porch__old/config",
+    ]
+    discovery = ["homeassistant/binary_sensor/edgecam_porch-pi/porch__seen/config"]
+    got = stale_retained(TOPICS, ["porch"], targets, discovery, kept + stale)
+    assert got == sorted(stale)
