@@ -41,6 +41,7 @@ from edgecam.publish.topics import (
     ON,
     ONLINE,
     RuleLike,
+    RuleTarget,
     Topics,
     event_payload,
     initial_retained,
@@ -86,7 +87,13 @@ class _Close:
     pass
 
 
-_Work = ClientWork | _Retain | _Stats | _Wake | _Close
+@dataclass(frozen=True, slots=True)
+class _Retarget:
+    cameras: tuple[str, ...]
+    targets: tuple[RuleTarget, ...]
+
+
+_Work = ClientWork | _Retain | _Stats | _Wake | _Close | _Retarget
 
 
 class MqttSink:
@@ -194,6 +201,10 @@ class MqttSink:
         """Publish (retained) the stats merged with the outbox's."""
         self._queue.put(_Stats(dict(stats)))
 
+    def retarget(self, cameras: Sequence[str], rules: Sequence[RuleLike]) -> None:
+        """Follow a reload's rules and cameras: discovery and states for the new, stale cleared."""
+        self._queue.put(_Retarget(tuple(cameras), tuple(rule_targets(cameras, rules))))
+
     def close(self) -> None:
         """Flush pending events for up to ``flush_timeout``, publish ``offline``, disconnect."""
         if self._worker.is_alive():
@@ -284,6 +295,8 @@ class MqttSink:
                 self._on_command(topic, payload, retain)
             case _Close():
                 self._closing_at = time.monotonic() + self.config.flush_timeout
+            case _Retarget(cameras, targets):
+                self._on_retarget(cameras, targets)
             case _Wake():
                 pass
 
@@ -348,9 +361,23 @@ class MqttSink:
             "MQTT: connected to %s:%d, %d event(s) to send",
             self.config.host, self.config.effective_port, self._outbox.depth,
         )  # fmt: skip
-        discovery = self._publish_discovery(client)
         self._retain(client, self.topics.availability, ONLINE)
         self._subscribe(client)
+        self._publish_state(client)
+
+    def _on_retarget(self, cameras: Sequence[str], targets: Sequence[RuleTarget]) -> None:
+        self._cameras, self._targets = list(cameras), list(targets)
+        # New rules start OFF and new cameras with detection on; the others keep their state.
+        for topic, payload in initial_retained(self.topics, targets):
+            self._retained.setdefault(topic, payload)
+        for camera in cameras:
+            self._retained.setdefault(self.topics.detect_state(camera), ON)
+        if self._connected and self._client is not None:
+            self._publish_state(self._client)
+
+    def _publish_state(self, client: Client) -> None:
+        """Discovery, every retained state and count, then clear what the config no longer has."""
+        discovery = self._publish_discovery(client)
         for topic, payload in self._retained.items():
             self._retain(client, topic, payload)
         self._clear_stale(client, discovery)
@@ -368,6 +395,7 @@ class MqttSink:
             return
         for topic in stale:
             client.publish(topic, b"", qos=1, retain=True)
+            self._retained.pop(topic, None)
         self._published_retained.difference_update(stale)
         self._outbox.record_retained(stale, published=False)
         log.info(

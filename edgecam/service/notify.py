@@ -37,6 +37,10 @@ def watchdog_interval(environ: Mapping[str, str], pid: int) -> float | None:
     return int(usec) / 1_000_000
 
 
+SEND_TIMEOUT = 1.0
+"""Seconds a notification may wait for room at the receiver before it is given up."""
+
+
 class Notifier:
     """Sends state changes to systemd; every method is a no-op when not run by systemd."""
 
@@ -47,6 +51,8 @@ class Notifier:
         self._sock: socket.socket | None = None
         if address is not None:
             self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+            # A receiver that stops reading fills its queue and would block us for good.
+            self._sock.settimeout(SEND_TIMEOUT)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Notifier:

@@ -5,20 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from edgecam.camera.base import FullFrameSource
-from edgecam.camera.capture import CaptureThread, ReconnectPolicy
-from edgecam.camera.motion import MotionGate
-from edgecam.camera.slot import LatestFrameSlot
-from edgecam.camera.sources import create_source
-from edgecam.config.models import Config
+from edgecam.config.models import CameraConfig, Config
 from edgecam.detect.detector import Detector
 from edgecam.publish.base import EventSink
 from edgecam.rules.engine import RuleEngine
 from edgecam.rules.events import Event
 from edgecam.rules.snapshot import wants_snapshot
+from edgecam.service.cameras import CameraState, build_camera
 from edgecam.service.guard import DetectorLike, FittingDetector
 from edgecam.service.snapshots import SnapshotJob, SnapshotWorker
 from edgecam.types import Detection, Frame, Image
@@ -28,26 +25,6 @@ log = logging.getLogger(__name__)
 STATS_INTERVAL = 10.0
 FULL_FRAME_WAIT = 1.0
 """Seconds a snapshot waits for a camera's next full-size frame before using the analysed one."""
-
-
-@dataclass(slots=True)
-class CameraState:
-    """Per-camera bookkeeping of the detection loop."""
-
-    name: str
-    slot: LatestFrameSlot
-    capture: CaptureThread
-    min_interval: float
-    motion: MotionGate | None = None
-    detect_enabled: bool = True
-    last_analysed: float = float("-inf")
-    last_frame: Frame | None = None
-    last_detections: Sequence[Detection] = ()
-    analysed: int = 0
-    skipped: int = 0
-    """Frames taken but not analysed: over the fps cap or detection paused."""
-    still: int = 0
-    """Frames the motion gate kept from the detector."""
 
 
 @dataclass(slots=True)
@@ -92,20 +69,23 @@ class Pipeline:
         self.snapshots = SnapshotWorker(self._full_frame)
         self._fitting = detector if isinstance(detector, FittingDetector) else None
         """The detector, when frames can be fitted to its input on the capture threads."""
-        self.cameras = [self._camera(name) for name in config.cameras]
+        self.cameras = [self.new_camera(name, cam) for name, cam in config.cameras.items()]
 
-    def _camera(self, name: str) -> CameraState:
-        cam = self.config.cameras[name]
-        source = create_source(name, cam.source)
-        lossless = getattr(cam.source, "pace", None) == "every"
-        slot = LatestFrameSlot(lossless=lossless)
-        policy = ReconnectPolicy(stall_timeout=cam.stall_timeout, max_backoff=cam.max_backoff)
-        capture = CaptureThread(
-            source, slot, self.stop, self._ready, policy=policy, fit=self._fitter()
-        )
-        interval = 1.0 / cam.fps if cam.fps else 0.0
-        gate = MotionGate(cam.motion) if cam.motion.enabled else None
-        return CameraState(name, slot, capture, interval, gate)
+    def new_camera(self, name: str, config: CameraConfig) -> CameraState:
+        """A camera for this pipeline, not yet started or attached (any thread)."""
+        return build_camera(name, config, self._ready, self._fitter())
+
+    def attach(self, cameras: Sequence[CameraState]) -> None:
+        """Add cameras to the detection loop (pipeline thread); their capture may start later."""
+        self.cameras.extend(cameras)
+
+    def detach(self, names: Collection[str]) -> list[CameraState]:
+        """Take cameras out of the loop (pipeline thread) and tell their capture threads to end."""
+        gone = [cam for cam in self.cameras if cam.name in names]
+        self.cameras = [cam for cam in self.cameras if cam.name not in names]
+        for cam in gone:
+            cam.stop.set()
+        return gone
 
     def _fitter(self) -> Callable[[Image], Image] | None:
         return self._fitting.fitter() if self._fitting is not None else None
@@ -146,10 +126,7 @@ class Pipeline:
             for cam in self.cameras:
                 cam.capture.start()
         except BaseException:
-            self.stop.set()  # the cameras already running end; nothing was analysed
-            for cam in self.cameras:
-                if cam.capture.is_alive():
-                    cam.capture.join(timeout=5.0)
+            self.close()  # the cameras already running end; nothing was analysed
             raise
 
     def run(self) -> PipelineStats:
@@ -183,6 +160,8 @@ class Pipeline:
     def close(self) -> None:
         """Stop the capture threads and end what is open (``run`` does this when it returns)."""
         self.stop.set()
+        for cam in self.cameras:
+            cam.stop.set()
         if not self._closed:
             self._closed = True
             self._finish()
@@ -297,7 +276,8 @@ class Pipeline:
 
     def _finish(self) -> None:
         for cam in self.cameras:
-            cam.capture.join(timeout=5.0)
+            if cam.capture.is_alive():
+                cam.capture.join(timeout=5.0)
             if cam.last_frame is not None:
                 self._emit(self.engine.finish(cam.last_frame))
         self.snapshots.close()
@@ -316,21 +296,8 @@ class Pipeline:
             "detector": self.detector.info.device,
             "runtime": self.detector.info.runtime,
             "uptime_s": round(uptime, 1),
-            "cameras": {cam.name: self._camera_stats(cam) for cam in self.cameras},
+            "cameras": {cam.name: cam.stats() for cam in self.cameras},
         }
-
-    def _camera_stats(self, cam: CameraState) -> dict[str, object]:
-        stats: dict[str, object] = {
-            "analysed": cam.analysed,
-            "dropped": cam.slot.dropped,
-            "skipped": cam.skipped,
-            "detect": cam.detect_enabled,
-            **cam.capture.health(time.monotonic()),
-        }
-        if cam.motion is not None:
-            stats["motion_skipped"] = cam.still
-            stats["motion_frames"] = cam.motion.stats.motion
-        return stats
 
     def publish_stats(self) -> None:
         """Hand the current stats to every sink."""

@@ -1,9 +1,10 @@
 """Reload on SIGHUP: re-read and validate the config, apply what can change while running.
 
-Rules, zones, lines, the sinks (MQTT settings), the model, camera fps limits and the log level are
-applied in place; the cameras keep running. A changed camera source, a new or removed camera, or
-new HTTP settings need a restart, which is logged. A bad config keeps the running one and logs
-every error.
+Everything but the HTTP endpoint applies without a restart. Rules, zones, lines, fps limits, the
+sinks (MQTT settings), the model and the log level are applied in place. A camera that is added
+or removed, or whose capture settings (source, motion gate, stall and backoff times) change, is
+started, stopped or restarted on its own while the other cameras run on. New HTTP settings need
+a restart, which is logged. A bad config keeps the running one and logs every error.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgecam.config.models import Config
-from edgecam.errors import ConfigError, EdgecamError
-from edgecam.publish.base import EventSink
+from edgecam.errors import CameraError, ConfigError, EdgecamError
+from edgecam.publish.base import EventSink, Retargetable
 from edgecam.rules.engine import RuleEngine
+from edgecam.service.cameras import CameraState, capture_settings
 from edgecam.service.logs import set_level
 from edgecam.service.pipeline import Pipeline
 
@@ -25,6 +27,8 @@ log = logging.getLogger(__name__)
 
 APPLY_TIMEOUT = 30.0
 """How long the reload waits for the pipeline thread to take the new parts."""
+CAPTURE_STOP_TIMEOUT = 10.0
+"""How long a detached camera's capture thread may take to end (a stream read in progress)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +39,8 @@ class ConfigChanges:
     """Sections applied in place (``rules``, ``mqtt``, ``model``, ...)."""
     need_restart: tuple[str, ...]
     """Key paths that only take effect after a restart."""
+    cameras: tuple[str, ...] = ()
+    """Cameras to stop, start or restart: removed, added, or with new capture settings."""
 
 
 def compare(old: Config, new: Config) -> ConfigChanges:
@@ -45,22 +51,19 @@ def compare(old: Config, new: Config) -> ConfigChanges:
     for key in Config.model_fields:
         if old_fields.get(key) == new_fields.get(key):
             continue
-        if key == "cameras":
-            applied.append("cameras")
-            restart.extend(_camera_restarts(old, new))
-        elif key == "http":
+        if key == "http":
             restart.append("http")
         else:
             applied.append(key)
-    return ConfigChanges(tuple(applied), tuple(restart))
+    return ConfigChanges(tuple(applied), tuple(restart), _changed_cameras(old, new))
 
 
-def _camera_restarts(old: Config, new: Config) -> list[str]:
-    restart = [f"cameras.{n}" for n in sorted(set(old.cameras) ^ set(new.cameras))]
-    for name in sorted(set(old.cameras) & set(new.cameras)):
-        if old.cameras[name].source != new.cameras[name].source:
-            restart.append(f"cameras.{name}.source")
-    return restart
+def _changed_cameras(old: Config, new: Config) -> tuple[str, ...]:
+    names = set(old.cameras) ^ set(new.cameras)
+    for name in set(old.cameras) & set(new.cameras):
+        if capture_settings(old.cameras[name]) != capture_settings(new.cameras[name]):
+            names.add(name)
+    return tuple(sorted(names))
 
 
 class Reloader:
@@ -109,14 +112,24 @@ class Reloader:
 
     def _apply(self, new: Config, changes: ConfigChanges) -> None:
         engine = RuleEngine.from_config(new)
+        fresh = [
+            self.pipeline.new_camera(name, new.cameras[name])
+            for name in changes.cameras
+            if name in new.cameras
+        ]
+        stopped: list[CameraState] = []
         done = threading.Event()
 
         def apply(pipeline: Pipeline) -> None:
             if "model" in changes.applied:
                 self._rebuild_detector(new)
-            pipeline.replace_engine(engine)
+            pipeline.replace_engine(engine)  # ends the open states of every old camera first
+            stopped.extend(pipeline.detach(changes.cameras))
+            pipeline.attach(fresh)
             if _touches_sinks(changes):
                 self._replace_sinks(pipeline, new)
+            elif "rules" in changes.applied or "cameras" in changes.applied:
+                _retarget(pipeline.sinks, new)
             for cam in pipeline.cameras:
                 if (cam_config := new.cameras.get(cam.name)) is not None:
                     cam.min_interval = 1.0 / cam_config.fps if cam_config.fps else 0.0
@@ -127,6 +140,7 @@ class Reloader:
         if not done.wait(APPLY_TIMEOUT):
             log.warning("reload: the pipeline is busy; the new config applies when it resumes")
         set_level(new.log.level)
+        _swap_captures(stopped, fresh)
 
     def _replace_sinks(self, pipeline: Pipeline, new: Config) -> None:
         """Close the old sinks first: an MQTT client id and outbox must not be used twice."""
@@ -137,6 +151,31 @@ class Reloader:
         except EdgecamError as err:
             log.error("reload: cannot set up the new sinks (%s); back to the previous ones", err)
             pipeline.sinks = self._build_sinks(self.config)
+
+
+def _swap_captures(stopped: Sequence[CameraState], fresh: Sequence[CameraState]) -> None:
+    """End the captures of detached cameras, then start the new ones (on the reload thread).
+
+    The old ones end first, so a camera whose settings changed can open the same device again.
+    A new camera that cannot open reports why in its stats, like one that fails at start-up.
+    """
+    for cam in stopped:
+        cam.capture.join(timeout=CAPTURE_STOP_TIMEOUT)
+        log.info("reload: camera %s stopped", cam.name)
+    for cam in fresh:
+        try:
+            cam.capture.start()
+        except CameraError as err:
+            log.error("reload: camera %s cannot start: %s", cam.name, err)
+        else:
+            log.info("reload: camera %s started", cam.name)
+
+
+def _retarget(sinks: Sequence[EventSink], new: Config) -> None:
+    """Tell the sinks that follow rules and cameras (MQTT, for its retained topics) of a change."""
+    for sink in sinks:
+        if isinstance(sink, Retargetable):
+            sink.retarget(list(new.cameras), new.rules)
 
 
 def _touches_sinks(changes: ConfigChanges) -> bool:

@@ -191,3 +191,32 @@ def test_a_restart_without_a_rule_clears_its_retained_topics_and_ha_entity(
     assert "homeassistant/binary_sensor/edgecam_dev/cam__person/config" in retained
     assert f"{BASE}/{CAMERA}/person/state" in retained
     second.close()
+
+
+def test_retarget_on_reload_adds_new_rules_and_clears_removed_ones_without_going_offline(
+    broker: Broker, subscriber: Subscriber, tmp_path: Path
+) -> None:
+    from edgecam.publish.mqtt import MqttSink
+    from edgecam.rules.config import PresenceRuleConfig
+
+    config = sink_config(broker, tmp_path / "outbox.sqlite", home_assistant={"discovery": True})
+
+    def entity(rule: str) -> str:
+        return f"homeassistant/binary_sensor/edgecam_dev/cam__{rule}/config"
+
+    sink = MqttSink(config, "dev", [CAMERA], [PresenceRuleConfig(name="old")])
+    sink.start()
+    subscriber.wait_for(lambda ms: bool(_last(ms, entity("old"))), what="old entity")
+    sink.retarget([CAMERA], [PresenceRuleConfig(name="new")])
+    subscriber.wait_for(
+        lambda ms: (
+            bool(_last(ms, entity("new")))
+            and _last(ms, f"{BASE}/{CAMERA}/new/state") == b"OFF"
+            and _last(ms, entity("old")) == b""
+            and _last(ms, f"{BASE}/{CAMERA}/old/state") == b""
+        ),
+        what="new rule published, old one cleared",
+    )
+    availability = [m.payload for m in subscriber.on(f"{BASE}/availability")]
+    assert availability == [b"online"]  # in place: no reconnect, no offline blip
+    sink.close()

@@ -7,6 +7,8 @@ import socket
 import uuid
 from pathlib import Path
 
+import pytest
+
 from edgecam.service.notify import Notifier, WatchdogPolicy, socket_address, watchdog_interval
 from tests.service.harness import NotifySocket
 
@@ -66,6 +68,26 @@ def test_a_vanished_socket_is_not_an_error(tmp_path: Path) -> None:
     notifier = Notifier(str(tmp_path / "gone"))
     assert notifier.ping() is False
     notifier.close()
+
+
+def test_a_receiver_that_stops_reading_never_blocks_the_service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from edgecam.service import notify as notify_module
+
+    monkeypatch.setattr(notify_module, "SEND_TIMEOUT", 0.2)
+    receiver = NotifySocket(tmp_path / "full.sock")  # bound, never read
+    notifier = Notifier(str(receiver.path))
+    start = time.monotonic()
+    sent = [notifier.ping() for _ in range(16)]
+    took = time.monotonic() - start
+    notifier.close()
+    receiver.close()
+    assert sent[0] and not all(sent)  # the first go through, then the queue is full
+    # Each blocked send gives up after the timeout; without it this would hang forever.
+    assert took <= sent.count(False) * 0.2 + 5.0
 
 
 def test_watchdog_settings() -> None:

@@ -30,7 +30,24 @@ def test_compare_sorts_changes_into_applied_and_restart() -> None:
     )
     changes = compare(old, new)
     assert changes.applied == ("cameras", "rules", "log")
-    assert changes.need_restart == ("cameras.b.source", "http")
+    assert changes.need_restart == ("http",)
+    assert changes.cameras == ("b",)  # a new source: b's capture restarts, a's runs on
+
+
+def test_compare_restarts_only_cameras_whose_capture_settings_changed() -> None:
+    old = parse_config(BASE)
+    new = parse_config(
+        "cameras:\n"
+        "  a: {source: {type: image, paths: [a.jpg]}, fps: 2,"
+        " zones: {z: {polygon: [[0, 0], [1, 0], [1, 1]]}}}\n"
+        "  b: {source: {type: image, paths: [b.jpg]}, motion: {enabled: true}}\n"
+        "  c: {source: {type: image, paths: [c.jpg]}}\n"
+        "rules: [{name: r, kind: presence, labels: [person]}]\n"
+    )
+    changes = compare(old, new)
+    # a: fps and zones apply in place; b: a new motion gate; c: new.
+    assert changes.cameras == ("b", "c") and changes.need_restart == ()
+    assert compare(new, old).cameras == ("b", "c")  # and c removed again
 
 
 class SlowSink:

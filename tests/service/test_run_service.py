@@ -118,6 +118,47 @@ def test_reload_applies_a_good_config_and_keeps_the_old_on_a_bad_one(tmp_path: P
     notify.close()
 
 
+def test_reload_starts_and_stops_cameras_while_the_others_run(tmp_path: Path) -> None:
+    from tests.helpers import DATA
+    from tests.service.harness import wait
+
+    notify = _notify(tmp_path)
+    config = write_config(tmp_path / "edgecam.yaml")
+    events = tmp_path / "events.jsonl"
+    args = ["run", "--config", str(config), "--events", str(events)]
+    person = DATA / "person.jpg"
+    still = f"  still: {{source: {{type: image, paths: [{person}], loop: true}}, fps: 2}}\n"
+
+    def cameras() -> object:
+        return svc.get_json("/healthz")[1]["cameras"]
+
+    with running(tmp_path, args, notify) as svc:
+        notify.wait_for("READY")
+        text = config.read_text()
+        config.write_text(text.replace("rules:\n", still + "rules:\n"))  # a second camera
+        svc.signal(signal.SIGHUP)
+        notify.wait_for("RELOADING")
+        notify.wait_for("READY")
+        svc.wait_log("reload: camera still started")
+        _wait_events(svc, events, lambda e: e["camera"] == "still")  # its rule fires there too
+        wait(
+            lambda: cameras() == {"plaza": "running", "still": "running"},
+            30,
+            lambda: str(cameras()),
+        )
+
+        plaza = next(line for line in text.splitlines() if line.startswith("  plaza:"))
+        config.write_text(text.replace(plaza + "\n", still))  # plaza removed
+        svc.signal(signal.SIGHUP)
+        notify.wait_for("READY")
+        svc.wait_log("reload: camera plaza stopped")
+        assert cameras() == {"still": "running"}
+        assert "restart edgecam" not in svc.stderr()  # nothing was left for a restart
+        svc.signal(signal.SIGTERM)
+        assert svc.proc.wait(30) == 0
+    notify.close()
+
+
 def _wait_events(svc: object, path: Path, match: object) -> list[dict[str, object]]:
     from tests.service.harness import wait
 
