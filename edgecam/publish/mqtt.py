@@ -34,8 +34,9 @@ from edgecam.publish.client import (
     read_password,
 )
 from edgecam.publish.config import MqttConfig
-from edgecam.publish.homeassistant import discovery_messages
+from edgecam.publish.homeassistant import DiscoveryMessage, discovery_messages
 from edgecam.publish.outbox import Outbox, default_outbox_path
+from edgecam.publish.retained import RetainedState
 from edgecam.publish.topics import (
     OFF,
     ON,
@@ -44,11 +45,9 @@ from edgecam.publish.topics import (
     RuleTarget,
     Topics,
     event_payload,
-    initial_retained,
     parse_switch,
     retained_for_event,
     rule_targets,
-    stale_retained,
     stats_payload,
 )
 from edgecam.rules.events import Event
@@ -122,17 +121,15 @@ class MqttSink:
             config.outbox.max_events,
             config.outbox.synchronous,
         )
-        self._cameras = list(cameras)
-        self._targets = rule_targets(cameras, rules)
         self._clock = clock
         self._window = window
         self._queue: queue.SimpleQueue[_Work] = queue.SimpleQueue()
-        self._retained: dict[str, bytes] = dict(initial_retained(self.topics, self._targets))
+        self._retained = RetainedState(
+            self.topics, self._outbox, cameras, rule_targets(cameras, rules)
+        )
+        """Retained states and counts (publisher thread only)."""
         # Per-direction counts seen by emit() (pipeline thread only), to publish their sum.
         self._direction_counts: dict[str, int] = {}
-        self._retained.update({self.topics.detect_state(c): ON for c in self._cameras})
-        self._published_retained = self._outbox.retained_topics()
-        """Every retained topic published so far, this run and before (kept in the outbox)."""
         self._inflight: dict[int, int] = {}
         self._last_seq = 0
         self._connected = False
@@ -274,11 +271,9 @@ class MqttSink:
             case Acked(mid, reason, failed):
                 self._acked(mid, reason, failed, acked)
             case _Retain(topic, payload):
-                self._retained[topic] = payload
                 self._publish_retained(topic, payload)
             case _Stats(stats):
-                self._retained[self.topics.stats] = stats_payload(stats, self._own_stats())
-                self._publish_retained(self.topics.stats, self._retained[self.topics.stats])
+                self._publish_retained(self.topics.stats, stats_payload(stats, self._own_stats()))
             case Connected(reason, failed):
                 self._on_connected(reason, failed)
             case Disconnected(reason):
@@ -315,15 +310,10 @@ class MqttSink:
         }
 
     def _publish_retained(self, topic: str, payload: bytes) -> None:
+        """Keep ``payload`` as the topic's retained value; publish it now if connected."""
+        self._retained.set(topic, payload)
         if self._connected and self._client is not None:
-            self._retain(self._client, topic, payload)
-
-    def _retain(self, client: Client, topic: str, payload: bytes) -> None:
-        """Publish a retained message and remember the topic, to clear it if the config drops it."""
-        client.publish(topic, payload, qos=1, retain=True)
-        if topic not in self._published_retained:
-            self._published_retained.add(topic)
-            self._outbox.record_retained([topic])
+            self._retained.publish(self._client, topic, payload)
 
     def _fill(self) -> None:
         """Hand the next pending events to paho, oldest first, up to the window."""
@@ -361,47 +351,14 @@ class MqttSink:
             "MQTT: connected to %s:%d, %d event(s) to send",
             self.config.host, self.config.effective_port, self._outbox.depth,
         )  # fmt: skip
-        self._retain(client, self.topics.availability, ONLINE)
+        self._retained.publish(client, self.topics.availability, ONLINE)
         self._subscribe(client)
-        self._publish_state(client)
+        self._retained.publish_all(client, self._discovery())
 
     def _on_retarget(self, cameras: Sequence[str], targets: Sequence[RuleTarget]) -> None:
-        self._cameras, self._targets = list(cameras), list(targets)
-        # New rules start OFF and new cameras with detection on; the others keep their state.
-        for topic, payload in initial_retained(self.topics, targets):
-            self._retained.setdefault(topic, payload)
-        for camera in cameras:
-            self._retained.setdefault(self.topics.detect_state(camera), ON)
+        self._retained.retarget(cameras, targets)
         if self._connected and self._client is not None:
-            self._publish_state(self._client)
-
-    def _publish_state(self, client: Client) -> None:
-        """Discovery, every retained state and count, then clear what the config no longer has."""
-        discovery = self._publish_discovery(client)
-        for topic, payload in self._retained.items():
-            self._retain(client, topic, payload)
-        self._clear_stale(client, discovery)
-
-    def _clear_stale(self, client: Client, discovery: list[str]) -> None:
-        """Clear retained topics of rules, cameras or names the config no longer has.
-
-        An empty retained message deletes the broker's copy; Home Assistant removes the entity
-        of an emptied discovery topic, so renamed or removed rules leave no dead entities.
-        """
-        stale = stale_retained(
-            self.topics, self._cameras, self._targets, discovery, self._published_retained
-        )
-        if not stale:
-            return
-        for topic in stale:
-            client.publish(topic, b"", qos=1, retain=True)
-            self._retained.pop(topic, None)
-        self._published_retained.difference_update(stale)
-        self._outbox.record_retained(stale, published=False)
-        log.info(
-            "MQTT: cleared %d retained topic(s) the config no longer has (removed or renamed "
-            "rules and cameras, their Home Assistant entities)", len(stale),
-        )  # fmt: skip
+            self._retained.publish_all(self._client, self._discovery())
 
     def _subscribe(self, client: Client) -> None:
         if self.config.protocol == "5":
@@ -415,18 +372,15 @@ class MqttSink:
         else:
             client.subscribe(self.topics.detect_set_filter, qos=1)
 
-    def _publish_discovery(self, client: Client) -> list[str]:
-        """Publish the Home Assistant discovery configs; their topics (none if disabled)."""
+    def _discovery(self) -> list[DiscoveryMessage]:
+        """The Home Assistant discovery configs of the current rules (none if disabled)."""
         ha = self.config.home_assistant
         if not ha.discovery:
             return []
-        messages = discovery_messages(
-            self.topics, self._cameras, self._targets,
+        return discovery_messages(
+            self.topics, self._retained.cameras, self._retained.targets,
             discovery_prefix=ha.prefix, snapshots=ha.snapshots, version=__version__,
         )  # fmt: skip
-        for message in messages:
-            self._retain(client, message.topic, message.payload)
-        return [message.topic for message in messages]
 
     def _on_disconnected(self, reason: str) -> None:
         if self._connected:
@@ -447,7 +401,7 @@ class MqttSink:
         if enabled is None:
             log.warning("MQTT: bad payload %r on %s; expected ON or OFF", payload[:40], topic)
             return
-        if camera not in self._cameras:
+        if camera not in self._retained.cameras:
             log.warning("MQTT: %s names an unknown camera %r; ignored", topic, camera)
             return
         handler = self.on_detect_command
@@ -457,9 +411,7 @@ class MqttSink:
             except Exception:
                 log.exception("MQTT: the detect command handler failed for camera %s", camera)
                 return
-        state = self.topics.detect_state(camera)
-        self._retained[state] = ON if enabled else OFF
-        self._publish_retained(state, self._retained[state])
+        self._publish_retained(self.topics.detect_state(camera), ON if enabled else OFF)
 
     def _shutdown(self) -> None:
         client = self._client
