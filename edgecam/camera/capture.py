@@ -71,6 +71,7 @@ class CaptureThread(threading.Thread):
         self._opened = False
         self._first_open = threading.Event()
         self._attempt = 0
+        self._warned_at = float("-inf")
         self.status: Status = "starting"
         self.frames = 0
         self.reconnects = 0
@@ -189,9 +190,7 @@ class CaptureThread(threading.Thread):
             self.source.open()
         except CameraError as err:
             self._note_error(err)
-            log.warning(
-                "%s; next attempt in %.1f s", err, backoff_delay(self._attempt + 1, self.policy)
-            )
+            self._report_failed_open(err)
             return True
         self._opened = True
         self.reconnects += 1
@@ -199,6 +198,26 @@ class CaptureThread(threading.Thread):
         self.last_frame_mono = None
         log.info("camera %s: reconnected (attempt %d)", self.source.name, self._attempt)
         return True
+
+    def _report_failed_open(self, err: CameraError) -> None:
+        """A warning for the first attempts, then one reminder every ``REMIND_EVERY`` seconds.
+
+        A camera that stays away for days must not fill the journal; stats and ``/healthz``
+        show its state all along.
+        """
+        now = time.monotonic()
+        next_in = backoff_delay(self._attempt + 1, self.policy)
+        if self._attempt <= LOUD_ATTEMPTS:
+            self._warned_at = now
+            log.warning("%s; next attempt in %.1f s", err, next_in)
+        elif now - self._warned_at >= REMIND_EVERY:
+            self._warned_at = now
+            log.warning(
+                "%s; still failing after %d attempts, retrying every %.0f s (this is repeated "
+                "every %.0f min)", err, self._attempt, next_in, REMIND_EVERY / 60,
+            )  # fmt: skip
+        else:
+            log.debug("%s; next attempt in %.1f s", err, next_in)
 
     def health(self, now: float) -> dict[str, object]:
         """The camera's status for stats and health: state, counters, age of the last frame."""
@@ -218,6 +237,10 @@ class CaptureThread(threading.Thread):
 
 
 LIVE_NICENESS = 5
+LOUD_ATTEMPTS = 3
+"""Failed reopen attempts in a row that each log a warning; later ones only now and then."""
+REMIND_EVERY = 600.0
+"""Seconds between warnings while a camera stays unreachable."""
 
 
 def _lower_priority(live: bool) -> None:

@@ -122,6 +122,10 @@ class Pipeline:
         # OpenCV's own thread pool would compete with the inference threads for the same cores;
         # its per-frame work (colour conversion, one resize) is small enough for one thread.
         cv2.setNumThreads(1)
+        if not log.isEnabledFor(logging.DEBUG):
+            # OpenCV's own warnings (e.g. "can't be used to capture by name" for a stream that is
+            # down) mislead next to edgecam's message, which names the camera and the fix.
+            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
         try:
             for cam in self.cameras:
                 cam.capture.start()

@@ -198,3 +198,35 @@ def test_a_camera_that_cannot_open_stops_the_ones_already_running(
         pipeline.start()
     first = pipeline.cameras[0].capture
     assert pipeline.stop.is_set() and not first.is_alive() and first.status == "stopped"
+
+
+def test_a_camera_that_stays_away_does_not_fill_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+    import threading
+
+    from edgecam.camera.capture import LOUD_ATTEMPTS, CaptureThread
+    from edgecam.camera.slot import LatestFrameSlot
+    from edgecam.errors import CameraError
+
+    class Unplugged(_Recording):
+        def open(self) -> None:
+            raise CameraError("camera 'cam': cannot open /dev/video0")
+
+    caplog.set_level(logging.DEBUG, logger="edgecam.camera.capture")
+    stop = threading.Event()
+    policy = ReconnectPolicy(initial_backoff=0.001, max_backoff=0.002)
+    capture = CaptureThread(
+        Unplugged("cam", live=True), LatestFrameSlot(), stop, threading.Event(), policy=policy
+    )
+    capture.start()
+    try:
+        wait_until(lambda: capture._attempt >= 12)
+    finally:
+        stop.set()
+        capture.join(5.0)
+    records = [r for r in caplog.records if r.name == "edgecam.camera.capture"]
+    warnings = [r for r in records if r.levelno == logging.WARNING]
+    # The failed first open, then the first reopen attempts; the rest only at debug level.
+    assert len(warnings) == 1 + LOUD_ATTEMPTS, [r.getMessage() for r in warnings]
+    assert sum(r.levelno == logging.DEBUG for r in records) >= 12 - LOUD_ATTEMPTS - 1
+    assert capture.health(0.0)["status"] == "stopped"
