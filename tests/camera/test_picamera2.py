@@ -148,13 +148,20 @@ def test_config_rejects_odd_sizes_and_quarter_turns() -> None:
 def test_a_real_pi_camera_delivers_lores_bgr_frames() -> None:
     source = Picamera2Source("pi", Picamera2SourceConfig(lores=(320, 240), fps=10))
     source.open()
+    main: list[Image | None] = []
+    # A snapshot is taken by the next read, so it is asked for on another thread, as the
+    # snapshot worker does while the capture thread reads.
+    taker = threading.Thread(target=lambda: main.append(source.snapshot(timeout=5.0)))
     try:
+        taker.start()
         frames = [source.read() for _ in range(5)]
-        main = source.snapshot()
+        while taker.is_alive() and len(frames) < 100:
+            frames.append(source.read())
+        taker.join(5.0)
     finally:
         source.close()
     assert all(frame.shape == (240, 320, 3) for frame in frames)
-    assert main is not None and main.shape == (720, 1280, 3)
+    assert main and main[0] is not None and main[0].shape == (720, 1280, 3)
 
 
 def test_snapshots_of_a_pi_camera_come_from_the_full_size_main_stream(
