@@ -36,8 +36,16 @@ def _edgetpu_present() -> bool:
         return False
     if Path("/dev/apex_0").exists():
         return True
-    for vendor in Path("/sys/bus/usb/devices").glob("*/idVendor"):
-        if vendor.read_text().strip() in {"1a6e", "18d1"}:
+    # The Coral USB Accelerator: 1a6e:089a until its firmware is loaded, then 18d1:9302.
+    for device in Path("/sys/bus/usb/devices").iterdir():
+        try:
+            ids = (
+                (device / "idVendor").read_text().strip(),
+                (device / "idProduct").read_text().strip(),
+            )
+        except OSError:
+            continue
+        if ids in {("1a6e", "089a"), ("18d1", "9302")}:
             return True
     return False
 
