@@ -77,7 +77,8 @@ class Pipeline:
 
     def attach(self, cameras: Sequence[CameraState]) -> None:
         """Add cameras to the detection loop (pipeline thread); their capture may start later."""
-        self.cameras.extend(cameras)
+        # A new list, not extend(): the HTTP and supervisor threads may be iterating the old one.
+        self.cameras = [*self.cameras, *cameras]
 
     def detach(self, names: Collection[str]) -> list[CameraState]:
         """Take cameras out of the loop (pipeline thread) and tell their capture threads to end."""
