@@ -103,26 +103,44 @@ class CaptureThread(threading.Thread):
             if self.status not in ("ended", "failed"):
                 self.status = "stopped"
         except CameraError as err:
-            self.error = err
-            self.status = "failed"
-            if self._first_open.is_set():  # else start() raises it to the caller
-                log.error("%s", err)
+            self._fail(err)
+        except Exception as err:  # a backend's bug: this camera fails, the service runs on
+            log.exception("camera %s: capture failed", self.source.name)
+            self._fail(CameraError(f"camera {self.source.name!r}: {type(err).__name__}: {err}"))
         finally:
             self.source.close()
             self.slot.close()
             self._first_open.set()
             self._ready.set()
 
+    def _fail(self, err: CameraError) -> None:
+        self.error = err
+        self.status = "failed"
+        if self._first_open.is_set():  # else start() raises it to the caller
+            log.error("%s", err)
+
     def _open_first(self) -> None:
-        try:
-            self.source.open()
-            self._opened = True
-        except CameraError as err:
+        err = self._try_open()
+        if err is not None:
             if not self.live:
-                raise
+                raise err
             self._note_error(err)
             log.warning("%s; retrying in the background", err)
         self._first_open.set()
+
+    def _try_open(self) -> CameraError | None:
+        """Open the source; the error if it failed (any exception, so a live camera retries)."""
+        try:
+            self.source.open()
+        except CameraError as err:
+            return err
+        except Exception as err:
+            log.debug("camera %s: open raised", self.source.name, exc_info=True)
+            return CameraError(
+                f"camera {self.source.name!r}: cannot open: {type(err).__name__}: {err}"
+            )
+        self._opened = True
+        return None
 
     def _loop(self) -> None:
         while not self._stop_event.is_set():
@@ -186,13 +204,10 @@ class CaptureThread(threading.Thread):
         delay = backoff_delay(self._attempt, self.policy)
         if self._stop_event.wait(delay):
             return False
-        try:
-            self.source.open()
-        except CameraError as err:
+        if (err := self._try_open()) is not None:
             self._note_error(err)
             self._report_failed_open(err)
             return True
-        self._opened = True
         self.reconnects += 1
         # A reopened source gets a fresh stall clock: silence while closed is not a stall.
         self.last_frame_mono = None

@@ -161,7 +161,10 @@ def _swap_captures(stopped: Sequence[CameraState], fresh: Sequence[CameraState])
     """
     for cam in stopped:
         cam.capture.join(timeout=CAPTURE_STOP_TIMEOUT)
-        log.info("reload: camera %s stopped", cam.name)
+        if cam.capture.is_alive():
+            log.warning("reload: camera %s is still ending; starting the new one anyway", cam.name)
+        else:
+            log.info("reload: camera %s stopped", cam.name)
     for cam in fresh:
         try:
             cam.capture.start()

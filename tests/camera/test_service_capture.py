@@ -230,3 +230,48 @@ def test_a_camera_that_stays_away_does_not_fill_the_log(caplog: pytest.LogCaptur
     assert len(warnings) == 1 + LOUD_ATTEMPTS, [r.getMessage() for r in warnings]
     assert sum(r.levelno == logging.DEBUG for r in records) >= 12 - LOUD_ATTEMPTS - 1
     assert capture.health(0.0)["status"] == "stopped"
+
+
+def test_an_unexpected_error_in_open_is_retried_live_and_reported_for_files() -> None:
+    import threading
+
+    import numpy as np
+
+    from edgecam.camera.capture import CaptureThread
+    from edgecam.camera.slot import LatestFrameSlot
+    from edgecam.errors import CameraError
+
+    class Flaky(_Recording):
+        """``open`` raises a stray exception (as a backend bug might) the first ``fails`` times."""
+
+        def __init__(self, name: str, *, live: bool, fails: int) -> None:
+            super().__init__(name, live=live)
+            self.fails = fails
+
+        def open(self) -> None:
+            if self.fails > 0:
+                self.fails -= 1
+                raise RuntimeError("driver hiccup")
+
+        def read(self) -> np.ndarray:  # type: ignore[override]
+            return np.zeros((4, 4, 3), np.uint8)
+
+    policy = ReconnectPolicy(initial_backoff=0.001, max_backoff=0.002)
+    stop = threading.Event()
+    live = CaptureThread(
+        Flaky("cam", live=True, fails=2), LatestFrameSlot(), stop, threading.Event(), policy=policy
+    )
+    live.start()
+    try:
+        wait_until(lambda: live.frames > 0)
+        assert live.reconnects == 1 and live.status == "running"
+    finally:
+        stop.set()
+        live.join(5.0)
+
+    recording = CaptureThread(
+        Flaky("clip", live=False, fails=1), LatestFrameSlot(), threading.Event(), threading.Event()
+    )
+    with pytest.raises(CameraError, match="RuntimeError: driver hiccup"):
+        recording.start()
+    assert recording.status == "failed"
