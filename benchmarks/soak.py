@@ -166,8 +166,9 @@ def _figures(
     growth = max(s.rss_mb for s in after) - base_rss
     # Threads per config: the demo camera alone, and with the two more cameras.
     threads = {
-        name: sorted({s.threads for s in after if s.settled and s.more_cameras == more})
+        name: counts
         for name, more in (("one_camera", False), ("three_cameras", True))
+        if (counts := sorted({s.threads for s in after if s.settled and s.more_cameras == more}))
     }
     applied = log.read_text().count("reload done")
     steady = all(len(counts) <= 1 for counts in threads.values())
