@@ -137,7 +137,8 @@ class CaptureThread(threading.Thread):
         except Exception as err:
             log.debug("camera %s: open raised", self.source.name, exc_info=True)
             return CameraError(
-                f"camera {self.source.name!r}: cannot open: {type(err).__name__}: {err}"
+                f"camera {self.source.name!r}: cannot open: {type(err).__name__}: {err}; check the "
+                "camera and its source settings (run with --debug for the traceback)"
             )
         self._opened = True
         return None

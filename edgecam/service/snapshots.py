@@ -70,8 +70,10 @@ class SnapshotWorker:
                 self._jobs.popleft()
                 self.dropped += 1
                 if self.dropped == 1 or self.dropped % 100 == 0:
-                    log.warning("snapshots: %d dropped, alerts come faster than they render",
-                                self.dropped)  # fmt: skip
+                    log.warning(
+                        "snapshots: %d dropped, alerts come faster than they render; set "
+                        "snapshot: false on the busiest rules, or a cooldown", self.dropped,
+                    )  # fmt: skip
             self._jobs.append(job)
             self._cond.notify()
 
