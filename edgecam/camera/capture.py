@@ -94,6 +94,10 @@ class CaptureThread(threading.Thread):
         if self.status == "failed" and self.error is not None:
             raise self.error
 
+    def request_stop(self) -> None:
+        """Ask the thread to end (it closes its source and slot on the way out)."""
+        self._stop_event.set()
+
     def run(self) -> None:
         """Read until the source ends, fails for good or the service stops; then close the slot."""
         _lower_priority(self.live)

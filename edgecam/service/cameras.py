@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from edgecam.camera.capture import CaptureThread, ReconnectPolicy
 from edgecam.camera.motion import MotionGate
@@ -24,8 +24,6 @@ class CameraState:
     capture: CaptureThread
     min_interval: float
     motion: MotionGate | None = None
-    stop: threading.Event = field(default_factory=threading.Event)
-    """Ends this camera's capture thread (the pipeline's stop ends them all)."""
     detect_enabled: bool = True
     last_analysed: float = float("-inf")
     last_frame: Frame | None = None
@@ -62,11 +60,10 @@ def build_camera(
     lossless = getattr(config.source, "pace", None) == "every"
     slot = LatestFrameSlot(lossless=lossless)
     policy = ReconnectPolicy(stall_timeout=config.stall_timeout, max_backoff=config.max_backoff)
-    stop = threading.Event()
-    capture = CaptureThread(source, slot, stop, ready, policy=policy, fit=fit)
+    capture = CaptureThread(source, slot, threading.Event(), ready, policy=policy, fit=fit)
     interval = 1.0 / config.fps if config.fps else 0.0
     gate = MotionGate(config.motion) if config.motion.enabled else None
-    return CameraState(name, slot, capture, interval, gate, stop)
+    return CameraState(name, slot, capture, interval, gate)
 
 
 def capture_settings(config: CameraConfig) -> dict[str, object]:

@@ -85,7 +85,7 @@ class Pipeline:
         gone = [cam for cam in self.cameras if cam.name in names]
         self.cameras = [cam for cam in self.cameras if cam.name not in names]
         for cam in gone:
-            cam.stop.set()
+            cam.capture.request_stop()
         return gone
 
     def _fitter(self) -> Callable[[Image], Image] | None:
@@ -166,7 +166,7 @@ class Pipeline:
         """Stop the capture threads and end what is open (``run`` does this when it returns)."""
         self.stop.set()
         for cam in self.cameras:
-            cam.stop.set()
+            cam.capture.request_stop()
         if not self._closed:
             self._closed = True
             self._finish()
