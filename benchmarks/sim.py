@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from edgecam.config.models import ModelConfig
+from edgecam.detect.config import ModelConfig
 from edgecam.detect.detector import Detector
 from edgecam.detect.runtime import Runtime, find_runtime
 

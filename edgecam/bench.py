@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from edgecam import bundled
-from edgecam.config.models import Config, ModelConfig
+from edgecam.config.models import Config
+from edgecam.detect.config import ModelConfig
 from edgecam.detect.detector import Detector
 from edgecam.rules.engine import RuleEngine
 from edgecam.service.guard import GuardedDetector

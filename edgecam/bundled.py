@@ -1,14 +1,52 @@
-"""Locate files that ship with edgecam: the bundled model, its labels and the demo clip."""
+"""Locate files that ship with edgecam: the built-in models, their labels and the demo clip."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
 
 MODEL = "mobilenet_ssd_v2_coco_quant_postprocess.tflite"
+"""Coral's uint8 COCO model (the reference the int8 build is checked against)."""
 EDGETPU_MODEL = "mobilenet_ssd_v2_coco_quant_postprocess_edgetpu.tflite"
+INT8_MODEL = "mobilenet_ssd_v2_coco_int8_postprocess.tflite"
+SSDLITE_MODEL = "ssdlite_mobilenet_v2_person_int8_postprocess.tflite"
 LABELS = "coco_labels.txt"
+PERSON_LABELS = "person_labels.txt"
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltinModel:
+    """A model that ships with edgecam, chosen by ``model.name``."""
+
+    name: str
+    cpu_file: str
+    """Run on the CPU (XNNPACK)."""
+    edgetpu_file: str | None
+    """Run on a Coral Edge TPU; ``None``: the CPU file runs there too (mostly on the CPU)."""
+    labels_file: str
+    summary: str
+
+
+BUILTINS: dict[str, BuiltinModel] = {
+    model.name: model
+    for model in (
+        BuiltinModel(
+            "coco", MODEL, EDGETPU_MODEL, LABELS,  # int8 build: next commit
+            "SSD MobileNetV2, 80 COCO classes: int8 on the CPU, Coral's uint8 build on an Edge TPU",
+        ),
+        BuiltinModel(
+            "coco-uint8", MODEL, EDGETPU_MODEL, LABELS,
+            "SSD MobileNetV2, 80 COCO classes: Coral's uint8 model (about half the int8 speed)",
+        ),
+        BuiltinModel(
+            "ssdlite-person", SSDLITE_MODEL, None, PERSON_LABELS,
+            "SSDLite MobileNetV2, person only, int8: for counting, presence and loitering",
+        ),
+    )
+}  # fmt: skip
+DEFAULT_MODEL = "coco"
 
 
 def model_file(name: str) -> Path:

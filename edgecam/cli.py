@@ -32,7 +32,9 @@ def _parser() -> argparse.ArgumentParser:
 
     detect = sub.add_parser("detect", help="detect objects in images, one JSON line per image")
     detect.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
-    detect.add_argument("--model", type=Path, help="TFLite model (default: the bundled one)")
+    detect.add_argument(
+        "--model", metavar="NAME_OR_PATH", help="built-in name or .tflite file (default: coco)"
+    )
     detect.add_argument("--labels", type=Path, help="label file (default: the bundled one)")
     detect.add_argument("--threshold", type=_unit_float, default=0.5, help="minimum score")
     detect.add_argument("--device", default="auto", help="auto, cpu, usb, usb:N, pci, pci:N")
@@ -134,18 +136,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_detect(args: argparse.Namespace) -> int:
     from edgecam.camera.image import read_image
-    from edgecam.config.models import ModelConfig
+    from edgecam.detect.config import model_from_args
     from edgecam.detect.detector import Detector
 
     fields: dict[str, object] = {
         "threshold": args.threshold, "device": args.device, "threads": args.threads,
         "resize": args.resize,
     }  # fmt: skip
-    if args.model:
-        fields["path"] = args.model
-    if args.labels:
-        fields["labels"] = args.labels
-    detector = Detector.from_config(ModelConfig.model_validate(fields))
+    detector = Detector.from_config(model_from_args(args.model, args.labels, fields))
     for path in args.images:
         detections = detector.detect(read_image(path))
         line = {"image": str(path), "detections": [d.to_json() for d in detections]}

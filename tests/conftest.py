@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from edgecam.config.models import ModelConfig
+from edgecam.detect.config import ModelConfig
 from edgecam.detect.detector import Detector
 from tests.helpers import DATA
 

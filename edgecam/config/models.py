@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 import socket
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field, field_validator
 
-from edgecam import bundled
 from edgecam.camera.motion import MotionConfig
 from edgecam.camera.sources import SourceConfig
-from edgecam.config.base import ConfigPath, Duration, Name, StrictModel
+from edgecam.config.base import Duration, Name, StrictModel
+from edgecam.detect.config import ModelConfig
 from edgecam.publish.config import MqttConfig
 from edgecam.rules.areas import LineConfig, MaskConfig, ZoneConfig
 from edgecam.rules.config import RuleConfig
@@ -19,8 +19,6 @@ from edgecam.rules.snapshot import SnapshotStoreConfig
 from edgecam.track.config import TrackerConfig
 
 Loc = tuple[str | int, ...]
-
-_TPU_DEVICE = re.compile(r"^(auto|cpu|usb|pci)(:\d+)?$")
 
 
 def _default_device_name() -> str:
@@ -33,32 +31,6 @@ class DeviceConfig(StrictModel):
 
     name: Name = Field(default_factory=_default_device_name)
     """Names the MQTT topics (``edgecam/<name>/...``); default: the host name."""
-
-
-class ModelConfig(StrictModel):
-    """The detection model and where it runs."""
-
-    path: ConfigPath = Field(default_factory=lambda: bundled.model_file(bundled.MODEL))
-    """TFLite SSD model file (uint8/int8 with a TFLite_Detection_PostProcess head)."""
-    labels: ConfigPath = Field(default_factory=lambda: bundled.model_file(bundled.LABELS))
-    """Label file: ``id  label`` per line (Coral) or one label per line."""
-    device: str = "auto"
-    """``auto`` (Edge TPU if present, else CPU), ``cpu``, ``usb``, ``usb:N``, ``pci``, ``pci:N``."""
-    threads: int = Field(default=2, ge=1, le=64)
-    """CPU threads for inference (XNNPACK)."""
-    threshold: float = Field(default=0.5, gt=0.0, le=1.0)
-    """Global minimum score for a detection to be reported."""
-    min_scores: dict[str, Annotated[float, Field(gt=0.0, le=1.0)]] = Field(default_factory=dict)
-    """Per-label minimum score overriding ``threshold``, e.g. ``{person: 0.6}``."""
-    resize: Literal["stretch", "letterbox"] = "stretch"
-    """How frames are fitted to the model input; boxes are mapped back either way."""
-
-    @field_validator("device")
-    @classmethod
-    def _check_device(cls, value: str) -> str:
-        if not _TPU_DEVICE.match(value):
-            raise ValueError("expected auto, cpu, usb, usb:N, pci or pci:N")
-        return value
 
 
 class CameraConfig(StrictModel):

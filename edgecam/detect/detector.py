@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from edgecam.config.models import ModelConfig
 from edgecam.detect import model as tflite_model
+from edgecam.detect.config import ModelConfig
 from edgecam.detect.decode import decode
 from edgecam.detect.labels import check_labels_fit, read_labels
 from edgecam.detect.preprocess import InputFitter, fill_input, make_scratch, place
@@ -55,7 +55,7 @@ class Detector:
         self._signed = self.input.dtype == np.int8
         self._warm_up()
         self.outputs = tflite_model.read_outputs(interpreter, model_path)
-        check_labels_fit(labels, tflite_model.count_classes(interpreter), str(config.labels))
+        check_labels_fit(labels, tflite_model.count_classes(interpreter), str(config.labels_path))
         self._placement_key: tuple[int, int] = (0, 0)
         self._placement = place(1, 1, self.input.width, self.input.height, "stretch")
         self._scratch = make_scratch(self._placement)
@@ -64,11 +64,10 @@ class Detector:
     @classmethod
     def from_config(cls, config: ModelConfig, runtime: Runtime | None = None) -> Detector:
         """Build the detector the config asks for; raise ModelError or DetectorError if it can't."""
-        path = config.path
-        data = tflite_model.check_model_file(path)
-        labels = read_labels(config.labels)
+        data = tflite_model.check_model_file(config.model_file())
+        labels = read_labels(config.labels_path)
         runtime = runtime or find_runtime()
-        delegate, device, path = _choose_device(runtime, config, path, data)
+        delegate, device, path = _choose_device(runtime, config, data)
         interpreter = _make_interpreter(runtime, path, config.threads, delegate)
         info = DetectorInfo(
             runtime=runtime.name,
@@ -170,11 +169,8 @@ def _asdict(info: DetectorInfo) -> dict[str, Any]:
     return {name: getattr(info, name) for name in DetectorInfo.__slots__}
 
 
-def _choose_device(
-    runtime: Runtime, config: ModelConfig, path: Path, data: bytes
-) -> tuple[Any, str, Path]:
+def _choose_device(runtime: Runtime, config: ModelConfig, data: bytes) -> tuple[Any, str, Path]:
     """The delegate (or None for the CPU), the device name and the model file to use."""
-    compiled = tflite_model.is_edgetpu_model(data)
     delegate = None
     device = config.device
     if device != "cpu":
@@ -184,6 +180,10 @@ def _choose_device(
             if device != "auto":
                 raise
             log.warning("no Edge TPU available, running on the CPU (%s)", err)
+    path = config.model_file(edgetpu=delegate is not None)
+    if path != config.model_file():  # a built-in's Edge TPU build
+        data = tflite_model.check_model_file(path)
+    compiled = tflite_model.is_edgetpu_model(data)
     if delegate is None:
         if compiled:
             raise ModelError(
@@ -194,7 +194,7 @@ def _choose_device(
         return None, "cpu", path
     if not compiled:
         sibling = path.with_name(f"{path.stem}_edgetpu{path.suffix}")
-        if sibling.is_file():
+        if config.builtin is None and sibling.is_file():
             log.info("using the Edge TPU build of the model: %s", sibling.name)
             path = sibling
         else:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from edgecam.camera.image import read_image
-from edgecam.config.models import ModelConfig
+from edgecam.detect.config import ModelConfig
 from edgecam.detect.detector import Detector
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from edgecam.config.models import ModelConfig
+from edgecam.detect.config import ModelConfig
 from edgecam.detect.detector import Detector, DetectorInfo
 
 INFO = DetectorInfo("fake", "0", "cpu", 1, "m.tflite", (4, 4))
@@ -52,7 +52,8 @@ class Int8Interpreter:
 
 def test_int8_input_is_pixel_minus_128() -> None:
     interp = Int8Interpreter()
-    det = Detector(interp, ModelConfig(device="cpu"), {0: "person"}, INFO, ModelConfig().path)
+    model = ModelConfig(device="cpu")
+    det = Detector(interp, model, {0: "person"}, INFO, model.model_file())
     image = np.full((8, 8, 3), 200, np.uint8)
     image[:4] = 0
     (found,) = det.detect(image)

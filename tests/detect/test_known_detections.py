@@ -74,7 +74,7 @@ def test_detect_cli_prints_one_json_line_per_image(data_dir: Path) -> None:
 
 
 def test_letterbox_maps_boxes_back_to_the_frame(data_dir: Path) -> None:
-    from edgecam.config.models import ModelConfig
+    from edgecam.detect.config import ModelConfig
 
     letterbox = Detector.from_config(ModelConfig(device="cpu", resize="letterbox"))
     found = [(d.label, d.score, d.box) for d in letterbox.detect(read_image(data_dir / "dog.jpg"))]
@@ -94,7 +94,7 @@ def test_frames_of_any_size_and_shape(detector: Detector, data_dir: Path) -> Non
 
 
 def test_per_label_minimum_scores(data_dir: Path) -> None:
-    from edgecam.config.models import ModelConfig
+    from edgecam.detect.config import ModelConfig
 
     strict = Detector.from_config(
         ModelConfig(device="cpu", threshold=0.5, min_scores={"car": 0.99, "dog": 0.3})
@@ -107,7 +107,7 @@ def test_per_label_minimum_scores(data_dir: Path) -> None:
 def test_frames_fitted_on_another_thread_give_the_same_detections(
     data_dir: Path, resize: str
 ) -> None:
-    from edgecam.config.models import ModelConfig
+    from edgecam.detect.config import ModelConfig
 
     det = Detector.from_config(ModelConfig.model_validate({"device": "cpu", "resize": resize}))
     image = read_image(data_dir / "dog.jpg")

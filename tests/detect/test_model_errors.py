@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from edgecam import bundled
-from edgecam.config.models import ModelConfig
+from edgecam.detect.config import ModelConfig
 from edgecam.detect.detector import Detector
 from edgecam.detect.labels import check_labels_fit, parse_labels
 from edgecam.detect.model import read_outputs

@@ -43,7 +43,7 @@ def main() -> int:
     import cv2
 
     from edgecam.camera.convert import as_frame
-    from edgecam.config.models import ModelConfig
+    from edgecam.detect.config import ModelConfig
     from edgecam.detect.detector import Detector
 
     detector = Detector.from_config(ModelConfig(device="cpu", threshold=THRESHOLD))
