@@ -3,32 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from edgecam.config.models import Config
+from edgecam.config.yamlfile import parse_yaml, read_config_text
 from edgecam.errors import ConfigError
 
 Loc = tuple[str | int, ...]
 
 
 def load_config(path: str | Path) -> Config:
-    """Load and validate the config file at ``path``; raise :class:`ConfigError` on any problem."""
+    """Load and validate the config file at ``path``; raise :class:`ConfigError` on any problem.
+
+    The file must be a regular file of bounded size whose YAML stays bounded when its aliases
+    are expanded (:mod:`edgecam.config.yamlfile`), so a bad file can never hang or fill memory.
+    """
     source = Path(path)
-    try:
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError as err:
-        raise ConfigError(f"{source}: config file not found; check the path") from err
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{source}: cannot read config file: {err}") from err
-    return parse_config(text, str(source), base_dir=source.parent)
+    return parse_config(read_config_text(source), str(source), base_dir=source.parent)
 
 
 def parse_config(text: str, source: str = "<config>", base_dir: Path | None = None) -> Config:
     """Validate YAML ``text``; relative paths in it are resolved against ``base_dir``."""
-    data, lines = _compose(text, source)
+    data, lines = parse_yaml(text, source)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -51,35 +48,6 @@ def _at(source: str, lines: dict[Loc, int], loc: Loc, message: str) -> str:
             known = (*known, part)
     dotted = ".".join(str(p) for p in loc) or "(top level)"
     return f"{source}:{lines.get(known, 1)}: {dotted}: {message}"
-
-
-def _compose(text: str, source: str) -> tuple[Any, dict[Loc, int]]:
-    """Parse YAML and map every key path to its 1-based line number."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark
-        where = f"{source}:{mark.line + 1}" if mark else source
-        raise ConfigError(f"{where}: YAML syntax error: {err.problem}; fix the YAML") from err
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{source}: YAML error: {err}") from err
-    lines: dict[Loc, int] = {}
-    if node is not None:
-        _walk(node, (), lines)
-    return data, lines
-
-
-def _walk(node: yaml.Node, path: Loc, lines: dict[Loc, int]) -> None:
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value
-            lines[(*path, key)] = key_node.start_mark.line + 1
-            _walk(value_node, (*path, key), lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _walk(item, (*path, index), lines)
 
 
 def format_errors(err: ValidationError, source: str, lines: dict[Loc, int]) -> list[str]:
