@@ -25,9 +25,11 @@ class Frame:
     image: Image
     seq: int
     mono: float
-    """``time.monotonic()`` at capture."""
+    """The frame's time in seconds, for every duration downstream: ``time.monotonic()`` at
+    capture for a live camera, the video's own time for a recording (DESIGN.md, Types)."""
     wall: float
-    """``time.time()`` at capture (seconds since the epoch, UTC)."""
+    """Wall-clock time (seconds since the epoch, UTC): ``time.time()`` at capture for a live
+    camera, the recording's start plus its video time for a recording."""
     camera: str
     model_input: Image | None = None
     """The frame already fitted to the detector's input (size and RGB order), made on the capture

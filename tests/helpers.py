@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,3 +32,16 @@ def run_edgecam(
         capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env, check=False,
     )  # fmt: skip
     return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+@contextmanager
+def cpu_load(processes: int | None = None) -> Iterator[None]:
+    """Busy loops at normal priority (default: one per core) for the duration of the block."""
+    count = processes if processes is not None else os.cpu_count() or 2
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()

@@ -40,3 +40,18 @@ class FullFrameSource(Protocol):
 
     def snapshot(self, timeout: float = 2.0) -> Image | None:
         """The next full-size BGR frame, or ``None`` if none came within ``timeout`` seconds."""
+
+
+@runtime_checkable
+class RecordedSource(Protocol):
+    """A recording (a video file, still images): its frames carry their own time.
+
+    The capture loop stamps each frame with ``frame_time`` (seconds since the first frame, read
+    right after ``read``) and ``start_wall + frame_time`` as its wall-clock time, so a clip gives
+    the same events however fast it is decoded (DESIGN.md, Types).
+    """
+
+    start_wall: float
+    """Wall-clock time (seconds since the epoch) of the first frame."""
+    frame_time: float
+    """Video time of the frame last read, in seconds since the first frame."""

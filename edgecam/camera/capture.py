@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from edgecam.camera.base import FrameSource
+from edgecam.camera.base import FrameSource, RecordedSource
 from edgecam.camera.slot import LatestFrameSlot
 from edgecam.errors import CameraError
 from edgecam.types import Frame, Image
@@ -66,6 +66,8 @@ class CaptureThread(threading.Thread):
         self.slot = slot
         self.policy = policy or ReconnectPolicy()
         self.live = is_live(source)
+        self._recorded = source if isinstance(source, RecordedSource) else None
+        """The source, when its frames carry their own (video) time."""
         self._stop_event = stop
         self._ready = ready
         self._opened = False
@@ -100,7 +102,7 @@ class CaptureThread(threading.Thread):
 
     def run(self) -> None:
         """Read until the source ends, fails for good or the service stops; then close the slot."""
-        _lower_priority(self.live)
+        _lower_priority(capture_niceness(self.source))
         try:
             self._open_first()
             self._loop()
@@ -175,7 +177,12 @@ class CaptureThread(threading.Thread):
 
     def _deliver(self, image: Image, now: float) -> None:
         fitted = self.fit(image) if self.fit is not None else None
-        frame = Frame(image, self.frames, now, time.time(), self.source.name, fitted)
+        if (recorded := self._recorded) is not None:
+            # Video time: the same clip gives the same events at any decoding speed.
+            t = recorded.frame_time
+            frame = Frame(image, self.frames, t, recorded.start_wall + t, self.source.name, fitted)
+        else:
+            frame = Frame(image, self.frames, now, time.time(), self.source.name, fitted)
         self.frames += 1
         self.last_frame_mono = now
         self._attempt = 0
@@ -256,24 +263,30 @@ class CaptureThread(threading.Thread):
         }
 
 
-LIVE_NICENESS = 5
+CAPTURE_NICENESS = 5
+"""Niceness of a capture thread: below the inference threads, never starved by other load."""
+UNPACED_NICENESS = 10
+"""Niceness of a file read as fast as it decodes (``pace: fast``): it would take a core."""
 LOUD_ATTEMPTS = 3
 """Failed reopen attempts in a row that each log a warning; later ones only now and then."""
 REMIND_EVERY = 600.0
 """Seconds between warnings while a camera stays unreachable."""
 
 
-def _lower_priority(live: bool) -> None:
+def capture_niceness(source: FrameSource) -> int:
+    """The niceness the capture thread of ``source`` runs at."""
+    return UNPACED_NICENESS if getattr(source, "unpaced", False) else CAPTURE_NICENESS
+
+
+def _lower_priority(niceness: int) -> None:
     """Make the calling capture thread yield to the inference threads when cores are scarce.
 
     On a CPU-bound Pi, TFLite's worker threads meet at a barrier inside every invoke; a decoder
-    thread that preempts one of them stalls the whole invoke. A live camera has buffers that
-    overflow, so it keeps a fair share (nice +5); a recording has no deadline at all and only
-    runs when a core would otherwise idle (SCHED_IDLE). Linux sets these per thread; elsewhere
+    thread that preempts one of them stalls the whole invoke, so capture runs at a lower
+    priority (a positive niceness). Not at ``SCHED_IDLE``: a thread there runs only on a core
+    that would otherwise idle, so any other load on the machine starves it, and with it a
+    camera, or a recording analysed frame by frame. Linux sets niceness per thread; elsewhere
     this does nothing.
     """
     with contextlib.suppress(AttributeError, OSError):
-        if live:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LIVE_NICENESS)
-        else:
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)

@@ -46,7 +46,12 @@ class ImageSource:
         self.config = config
         self._images: list[Image] = []
         self._index = 0
+        self._shown = 0
         self._next_due = 0.0
+        self.start_wall = 0.0
+        """Wall-clock time of the first frame: when the images were opened."""
+        self.frame_time = 0.0
+        """Presentation time of the image last read: images shown so far / ``fps``."""
 
     @property
     def nominal_fps(self) -> float | None:
@@ -57,6 +62,8 @@ class ImageSource:
         """Decode every image up front so bad files fail at start-up."""
         self._images = [read_image(p) for p in self.config.paths]
         self._index = 0
+        self._shown = 0
+        self.start_wall = time.time()
         self._next_due = time.monotonic()
 
     def read(self) -> Image | None:
@@ -73,6 +80,8 @@ class ImageSource:
         self._next_due = max(self._next_due, time.monotonic()) + 1.0 / self.config.fps
         image = self._images[self._index].copy()
         self._index += 1
+        self.frame_time = self._shown / self.config.fps
+        self._shown += 1
         return image
 
     def close(self) -> None:

@@ -33,6 +33,8 @@ class CameraState:
     """Frames taken but not analysed: over the fps cap or detection paused."""
     still: int = 0
     """Frames the motion gate kept from the detector."""
+    fitted_from: int = 0
+    """First frame number fitted to the current detector's input (a reload may change it)."""
 
     def stats(self) -> dict[str, object]:
         """The camera's part of the stats payload: counters, capture status and motion."""

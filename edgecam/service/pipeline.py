@@ -65,7 +65,6 @@ class Pipeline:
         self._calls: list[Callable[[Pipeline], None]] = []
         self._calls_lock = threading.Lock()
         self._turn = 0
-        self._refit_at = float("-inf")
         self.snapshots = SnapshotWorker(self._full_frame)
         self._fitting = detector if isinstance(detector, FittingDetector) else None
         """The detector, when frames can be fitted to its input on the capture threads."""
@@ -96,9 +95,10 @@ class Pipeline:
 
         Frames fitted before this moment are resized again by the detector instead.
         """
-        self._refit_at = time.monotonic()
         for cam in self.cameras:
             cam.capture.fit = self._fitter()
+            # Set after the new fitter: a frame fitted by the old one has a lower number.
+            cam.fitted_from = cam.capture.frames + 1
 
     def set_detect(self, camera: str, enabled: bool) -> None:
         """Pause or resume detection on one camera (MQTT ``detect/set``)."""
@@ -231,7 +231,8 @@ class Pipeline:
 
     def _analyse(self, cam: CameraState, frame: Frame) -> None:
         fitting = self._fitting
-        if fitting is not None and frame.model_input is not None and frame.mono >= self._refit_at:
+        fresh = frame.seq >= cam.fitted_from
+        if fitting is not None and frame.model_input is not None and fresh:
             detections = fitting.detect(frame.image, frame.model_input)
         else:
             detections = self.detector.detect(frame.image)

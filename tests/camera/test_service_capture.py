@@ -100,9 +100,9 @@ def test_cameras_share_the_detector_fairly_each_under_its_own_fps_cap(
     counts = {name: camera_stats(sink, name) for name in ("a", "b", "slow")}
     a, b, slow = (counts[name]["analysed"] for name in ("a", "b", "slow"))
     assert a + b + slow == 30
-    # Neither busy camera starves the other. Not exactly equal: a still-image source is a
-    # recording, whose capture runs only on idle cores, so now and then a camera has no frame
-    # ready on its turn (the exact alternation is pinned below, without threads).
+    # Neither busy camera starves the other, even while other processes load the CPU. Not
+    # exactly equal: now and then a camera has no frame ready on its turn (the exact alternation
+    # is pinned below, without threads).
     assert min(a, b) >= (a + b) // 4, (a, b)
     assert slow < a and counts["slow"]["skipped"] > 0  # its fps cap holds it back
 
@@ -158,7 +158,7 @@ def test_a_source_is_opened_on_its_capture_thread_at_the_lowered_priority(live: 
     import os
     import threading
 
-    from edgecam.camera.capture import LIVE_NICENESS, CaptureThread
+    from edgecam.camera.capture import CAPTURE_NICENESS, CaptureThread
     from edgecam.camera.slot import LatestFrameSlot
 
     source = _Recording("cam", live=live)
@@ -169,10 +169,8 @@ def test_a_source_is_opened_on_its_capture_thread_at_the_lowered_priority(live: 
         assert source.opened_on is not None
         tid, policy, nice = source.opened_on
         assert tid == capture.native_id != threading.get_native_id()
-        if live:
-            assert policy == os.SCHED_OTHER and nice >= LIVE_NICENESS
-        else:
-            assert policy == os.SCHED_IDLE
+        # Live or recorded, never SCHED_IDLE: other load on the machine must not starve it.
+        assert policy == os.SCHED_OTHER and nice >= CAPTURE_NICENESS
     finally:
         stop.set()
         source.close()

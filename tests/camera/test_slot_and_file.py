@@ -97,3 +97,58 @@ def test_image_source_presents_images_once(data_dir: Path) -> None:
     source.open()
     shapes = [img.shape if (img := source.read()) is not None else None for _ in range(3)]
     assert shapes[0] == (576, 768, 3) and shapes[1] is not None and shapes[2] is None
+
+
+def write_clip(path: Path, frames: int, fps: float) -> Path:
+    import cv2
+
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, (64, 48))
+    for i in range(frames):
+        writer.write(np.full((48, 64, 3), i * 20, np.uint8))
+    writer.release()
+    return path
+
+
+def test_frames_of_a_file_carry_video_time_across_loops(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from edgecam.camera.capture import CaptureThread
+
+    start = datetime(2026, 5, 1, 22, 0, tzinfo=UTC)
+    clip = write_clip(tmp_path / "five.avi", 5, 25.0)
+    config = FileSourceConfig(path=clip, pace="fast", loop=True, start=start)
+    slot, stop = LatestFrameSlot(lossless=True), threading.Event()
+    capture = CaptureThread(FileSource("cam", config), slot, stop, threading.Event())
+    capture.start()
+    frames = [slot.take(5.0) for _ in range(12)]
+    stop.set()
+    capture.join(5.0)
+    times = [f.mono for f in frames if f is not None]
+    # 25 fps, and the second pass through the file goes on where the first ended.
+    assert times == pytest.approx([i / 25.0 for i in range(12)], abs=1e-6)
+    assert [f.wall - start.timestamp() for f in frames if f is not None] == pytest.approx(times)
+
+
+def test_video_clock_uses_timestamps_and_never_goes_back() -> None:
+    from edgecam.camera.file import VideoClock
+
+    clock = VideoClock(10.0)
+    got = [clock.tick(ms) for ms in (0.0, 100.0, 100.0, 250.0, None, 50.0)]
+    assert got == pytest.approx([0.0, 0.1, 0.2, 0.25, 0.35, 0.45])
+    clock.rewind()
+    assert clock.tick(0.0) == pytest.approx(0.55)
+
+
+def test_a_file_starts_at_its_modification_time_by_default(tmp_path: Path) -> None:
+    import os
+
+    clip = write_clip(tmp_path / "two.avi", 2, 10.0)
+    os.utime(clip, (1_700_000_000.0, 1_700_000_000.0))
+    source = FileSource("cam", FileSourceConfig(path=clip))
+    source.open()
+    source.read()
+    source.read()
+    source.close()
+    assert source.start_wall == 1_700_000_000.0 and source.frame_time == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="timezone"):
+        FileSourceConfig(path=clip, start="2026-05-01T22:00:00")  # type: ignore[arg-type]
