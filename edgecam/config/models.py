@@ -17,6 +17,7 @@ from edgecam.rules.areas import LineConfig, MaskConfig, ZoneConfig
 from edgecam.rules.config import RuleConfig
 from edgecam.rules.snapshot import SnapshotStoreConfig
 from edgecam.track.config import TrackerConfig
+from edgecam.web.config import HttpConfig
 
 Loc = tuple[str | int, ...]
 
@@ -56,32 +57,6 @@ class CameraConfig(StrictModel):
     """Longest wait between reopen attempts of a failed camera (waits double up to this)."""
 
 
-_LISTEN = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})$")
-
-
-class HttpConfig(StrictModel):
-    """The health, metrics and latest-frame HTTP endpoint."""
-
-    enabled: bool = True
-    """Serve ``/healthz``, ``/metrics`` and ``/cameras/<name>/latest.jpg``."""
-    listen: str = "127.0.0.1:8080"
-    """``host:port`` to bind; keep 127.0.0.1 unless a firewall guards the port (no auth)."""
-
-    @field_validator("listen")
-    @classmethod
-    def _check_listen(cls, value: str) -> str:
-        match = _LISTEN.match(value)
-        if not match or not 0 <= int(match.group("port")) <= 65535:
-            raise ValueError('expected "host:port", e.g. "127.0.0.1:8080" or "[::1]:8080"')
-        return value
-
-    @property
-    def address(self) -> tuple[str, int]:
-        """The (host, port) pair to bind."""
-        host, _, port = self.listen.rpartition(":")
-        return host.strip("[]"), int(port)
-
-
 class LogConfig(StrictModel):
     """Logging."""
 
@@ -114,7 +89,7 @@ class Config(StrictModel):
     mqtt: MqttConfig | None = None
     """The MQTT broker to publish to; absent: no MQTT (events only with ``--events``)."""
     http: HttpConfig = Field(default_factory=HttpConfig)
-    """Health, metrics and latest frames over HTTP."""
+    """The web server: health, metrics, live views, the JSON API and the editor."""
     log: LogConfig = Field(default_factory=LogConfig)
     """Logging."""
     health: HealthConfig = Field(default_factory=HealthConfig)

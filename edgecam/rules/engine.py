@@ -19,6 +19,7 @@ from edgecam.rules.dwell import DwellRule
 from edgecam.rules.events import Event, new_event_id
 from edgecam.rules.presence import AbsenceRule, PresenceRule
 from edgecam.rules.scene import Scene
+from edgecam.track.tracker import Track
 from edgecam.types import Detection, Frame
 
 
@@ -120,6 +121,11 @@ class RuleEngine:
             for rule in rules.rules
             if (count := rule.count()) is not None
         }
+
+    def live_tracks(self, camera: str) -> list[Track]:
+        """Confirmed tracks of ``camera`` now, for the live view (any thread; never builds)."""
+        found = self._cameras.get(camera)
+        return [] if found is None else [t for t in found.scene.tracker.tracks if t.confirmed]
 
     def rule(self, camera: str, name: str) -> Rule:
         """The runtime rule ``name`` of ``camera`` (for tests and introspection)."""

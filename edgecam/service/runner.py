@@ -18,16 +18,16 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 
 from edgecam.config.models import Config
-from edgecam.errors import ConfigError
 from edgecam.publish.base import EventSink
 from edgecam.rules.engine import RuleEngine
 from edgecam.service.guard import DetectorLike, GuardedDetector
-from edgecam.service.http import HttpEndpoint
 from edgecam.service.metrics import ServiceCollector, latency_histogram
 from edgecam.service.notify import Notifier
 from edgecam.service.pipeline import Pipeline, PipelineStats
 from edgecam.service.reload import Reloader
 from edgecam.service.supervisor import ServiceState, Supervisor
+from edgecam.web.build import build_web, waiting_reload
+from edgecam.web.recent import RecentEvents
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,8 @@ def run_service(
         config.health.invoke_timeout,
         observe=lambda ms: histogram.observe(ms / 1000.0),
     )
-    sinks = build_sinks(config)
+    recent = RecentEvents()  # the web page's recent events; kept across reloads
+    sinks = [*build_sinks(config), recent]
     stop = threading.Event()
     pipeline = Pipeline(
         config, detector, RuleEngine.from_config(config), sinks, stop=stop, max_frames=max_frames
@@ -65,7 +66,7 @@ def run_service(
         bind_sinks(sinks, pipeline)
 
     def sinks_for(new: Config) -> list[EventSink]:
-        built = build_sinks(new)
+        built = [*build_sinks(new), recent]
         if bind_sinks is not None:
             bind_sinks(built, pipeline)
         return built
@@ -84,7 +85,12 @@ def run_service(
         else None
     )
     supervisor = Supervisor(state, notifier, reloader)
-    endpoint = _endpoint(config, state, registry)
+    reloads = (lambda: reloader.reloads) if reloader is not None else (lambda: 0)
+    endpoint = build_web(
+        config, pipeline, health=state.health, camera_status=state.camera_status,
+        registry=registry, recent=recent, config_path=config_path,
+        reload=waiting_reload(supervisor.request_reload, reloads),
+    )  # fmt: skip
     # Before the cameras open: a SIGTERM during start-up still flushes the sinks.
     _install_signals(state, notifier, supervisor)
     try:
@@ -106,19 +112,6 @@ def run_service(
         detector.close()
         notifier.close()
     return stats
-
-
-def _endpoint(
-    config: Config, state: ServiceState, registry: CollectorRegistry
-) -> HttpEndpoint | None:
-    if not config.http.enabled:
-        return None
-    try:
-        return HttpEndpoint(config.http.address, state, registry)
-    except ConfigError as err:
-        # Detection matters more than its dashboard: run on, and say why /healthz is missing.
-        log.error("%s; running without the HTTP endpoint", err)
-        return None
 
 
 def _install_signals(state: ServiceState, notifier: Notifier, supervisor: Supervisor) -> None:

@@ -1,0 +1,61 @@
+"""Build the web server for a running service: its view, recent events and config editor."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+
+from edgecam.config.models import Config
+from edgecam.errors import ConfigError
+from edgecam.service.pipeline import Pipeline
+from edgecam.web.editor import ConfigEditor
+from edgecam.web.live import PipelineView
+from edgecam.web.recent import RecentEvents
+from edgecam.web.server import WebServer
+
+log = logging.getLogger(__name__)
+
+RELOAD_WAIT = 20.0
+"""Seconds an Apply waits for the service to report the reload done."""
+
+
+def waiting_reload(request: Callable[[], None], count: Callable[[], int]) -> Callable[[], bool]:
+    """A ``reload()`` that asks for one (``request``) and waits until ``count()`` goes up."""
+
+    def reload() -> bool:
+        before = count()
+        request()
+        deadline = time.monotonic() + RELOAD_WAIT
+        while count() == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return count() > before
+
+    return reload
+
+
+def build_web(
+    config: Config,
+    pipeline: Pipeline,
+    *,
+    health: Callable[[], tuple[bool, str]],
+    camera_status: Callable[[], dict[str, str]],
+    registry: CollectorRegistry,
+    recent: RecentEvents,
+    config_path: Path | None,
+    reload: Callable[[], bool],
+) -> WebServer | None:
+    """The server for ``config.http``, or None when it is off or cannot listen (logged)."""
+    if not config.http.enabled:
+        return None
+    view = PipelineView(pipeline, health, camera_status)
+    editor = ConfigEditor(config_path, config.http.allow_config_write, reload)
+    try:
+        return WebServer(config.http, view, registry, extra={"recent": recent, "editor": editor})
+    except ConfigError as err:
+        # Detection matters more than its dashboard: run on, and say why /healthz is missing.
+        log.error("%s; running without the HTTP endpoint", err)
+        return None

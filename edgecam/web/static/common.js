@@ -1,0 +1,53 @@
+// Shared by the pages: JSON requests with the session's CSRF token.
+"use strict";
+const edgecam = {
+  session: null,
+  async init() {
+    edgecam.session = await edgecam.get("/api/session");
+    return edgecam.session;
+  },
+  async get(path) {
+    const reply = await fetch(path, { cache: "no-store" });
+    if (!reply.ok) throw new Error(`${path}: ${reply.status}`);
+    return reply.json();
+  },
+  async post(path, body) {
+    const reply = await fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": edgecam.session.csrf },
+      body: JSON.stringify(body),
+    });
+    let data = {};
+    try { data = await reply.json(); } catch (_) { /* not JSON */ }
+    return { status: reply.status, data };
+  },
+  el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs)) {
+      if (key === "text") node.textContent = value; else node.setAttribute(key, value);
+    }
+    for (const child of children) node.append(child);
+    return node;
+  },
+  // Refresh an <img> from a JPEG URL at most `fps` times a second, one request at a time.
+  live(img, url, fps, paused = () => false) {
+    const interval = 1000 / fps;
+    const next = async () => {
+      const started = Date.now();
+      let wait = interval;
+      if (!paused()) {
+        try {
+          const reply = await fetch(url, { cache: "no-store" });
+          if (reply.ok && (reply.headers.get("Content-Type") || "").startsWith("image/")) {
+            const old = img.src;
+            img.src = URL.createObjectURL(await reply.blob());
+            if (old.startsWith("blob:")) URL.revokeObjectURL(old);
+            img.dataset.frames = String(Number(img.dataset.frames || 0) + 1);
+          } else wait = 1000;
+        } catch (_) { wait = 1000; }
+      }
+      setTimeout(next, Math.max(0, wait - (Date.now() - started)));
+    };
+    next();
+  },
+};
