@@ -6,7 +6,7 @@ import re
 import socket
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from edgecam.camera.motion import MotionConfig
 from edgecam.camera.sources import SourceConfig

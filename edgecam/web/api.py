@@ -33,7 +33,7 @@ def _camera(request: Request, name: str, info: dict[str, object]) -> dict[str, o
     view = ctx(request).view
     try:
         frame = view.latest_frame(name)
-    except KeyError:
+    except Exception:  # one camera's frame must not hide the list (KeyError: just removed)
         frame = None
     size = list(frame.image.shape[1::-1]) if frame is not None else None
     entry = {"name": name, **info, "size": size, **_areas(view.config().cameras.get(name))}

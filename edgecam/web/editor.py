@@ -85,6 +85,7 @@ def _yaml() -> YAML:
     yaml = YAML()  # round-trip: comments, order and styles survive
     yaml.preserve_quotes = True
     yaml.width = 4096  # a polygon stays on one line
+    yaml.indent(mapping=2, sequence=4, offset=2)  # "  - item", as in the docs' examples
     return yaml
 
 
@@ -145,7 +146,7 @@ class ConfigEditor:
                     del cam[key]
         if "masks" in areas:
             old = cam.get("masks") or []
-            masks = []
+            masks = CommentedSeq()
             for index, polygon in enumerate(areas["masks"]):
                 entry = (
                     old[index]

@@ -81,7 +81,11 @@ class PipelineView:
 
     def _fps(self, name: str, analysed: int) -> float:
         now = self._clock()
-        since, count, fps = self._samples.get(name, (now, analysed, 0.0))
+        if name not in self._samples:  # until a window has passed: the rate since the start
+            started = self.pipeline.stats.started
+            first = analysed / (now - started) if now > started else 0.0
+            self._samples[name] = (now, analysed, first)
+        since, count, fps = self._samples[name]
         if now - since >= FPS_WINDOW:
             fps = (analysed - count) / (now - since)
             since, count = now, analysed

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edgecam.errors import ConfigError
@@ -36,8 +37,11 @@ STREAMING_PREFIXES = ("/cameras/",)
 """Long-lived answers (MJPEG streams) that the request time limit must not cut."""
 
 
-class BodyTooLargeError(Exception):
-    """A request body over the limit."""
+class BodyTooLargeError(HTTPException):
+    """A request body over the limit (a 413 wherever it is raised)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body over {limit} bytes")
 
 
 def read_secret(path: Path, what: str) -> str:
@@ -190,7 +194,7 @@ class Guard:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise BodyTooLargeError
+                    raise BodyTooLargeError(limit)
             return message
 
         return limited

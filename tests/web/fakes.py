@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -72,15 +75,53 @@ class FakeView:
 
 
 @contextmanager
-def serving(view: FakeView | None = None, **http: Any) -> Iterator[tuple[FakeView, WebServer]]:
+def serving(
+    view: FakeView | None = None, extra: dict[str, Any] | None = None, **http: Any
+) -> Iterator[tuple[FakeView, WebServer]]:
     """A started web server on a free loopback port around ``view``."""
     view = view or FakeView()
     registry = CollectorRegistry()
     Counter("edgecam_test", "a test counter", registry=registry).inc(3)
     config = HttpConfig.model_validate({"listen": "127.0.0.1:0", **http})
-    server = WebServer(config, view, registry)
+    server = WebServer(config, view, registry, extra=extra)
     server.start()
     try:
         yield view, server
     finally:
         server.close()
+
+
+class Client:
+    """Requests to a served app, with the session's CSRF token on state-changing ones."""
+
+    def __init__(self, server: WebServer, auth: str | None = None) -> None:
+        self.base = server.url.rstrip("/")
+        self.auth = auth
+        self.csrf = server.policy.csrf
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        csrf: bool = True,
+    ) -> tuple[int, bytes, dict[str, str]]:
+        """Status, body and (lower-cased) headers; errors included."""
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        if self.auth:
+            all_headers.setdefault("Authorization", self.auth)
+        if csrf and method not in ("GET", "HEAD"):
+            all_headers.setdefault("X-CSRF-Token", self.csrf)
+        request = urllib.request.Request(self.base + path, body, all_headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=20) as reply:
+                return reply.status, reply.read(), {k.lower(): v for k, v in reply.headers.items()}
+        except urllib.error.HTTPError as err:
+            return err.code, err.read(), {k.lower(): v for k, v in err.headers.items()}
+
+    def json(self, method: str, path: str, body: object = None, **kw: Any) -> tuple[int, Any]:
+        """The same, with a JSON body and answer."""
+        data = None if body is None else json.dumps(body).encode()
+        code, raw, _ = self.request(method, path, data, **kw)
+        return code, json.loads(raw)
