@@ -49,6 +49,9 @@ class LineConfig(StrictModel):
     """The point of a box whose path is tested against the line."""
     margin: float = Field(default=0.01, ge=0.0, le=0.2)
     """Distance from the line (frame units) that counts as on it: hovering there crosses nothing."""
+    max_gap: int = Field(default=3, ge=0, le=1000)
+    """Frames a track may be missed and still count when it shows up on the other side: after a
+    longer gap the tracker has often given it another person's box (people passing each other)."""
 
     @model_validator(mode="after")
     def _distinct(self) -> LineConfig:

@@ -70,12 +70,13 @@ class _Gate:
     anchor: Anchor
     margin: float
     inv_length: float
+    max_gap: int
 
     @classmethod
     def of(cls, name: str, line: LineConfig) -> _Gate:
         a, b = line.points
         length = math.hypot(b[0] - a[0], b[1] - a[1])
-        return cls(name, a, b, line.anchor, line.margin, 1.0 / length)
+        return cls(name, a, b, line.anchor, line.margin, 1.0 / length, line.max_gap)
 
 
 @dataclass(slots=True)
@@ -177,7 +178,9 @@ class Scene:
             if state is None:
                 self._sides[key] = _LineSide(sign, point)
                 continue
-            if sign != state.sign and segments_intersect(state.point, point, a, b):
+            if sign != state.sign and track.gap > line.max_gap:
+                pass  # back after a long gap: often another object's box, so no crossing
+            elif sign != state.sign and segments_intersect(state.point, point, a, b):
                 direction: Literal["in", "out"] = "in" if sign > 0 else "out"
                 if direction not in state.counted:
                     state.counted.add(direction)

@@ -21,11 +21,13 @@ class Track:
         "class_id",
         "confirmed",
         "first_seen",
+        "gap",
         "history",
         "hits",
         "id",
         "label",
         "last_seen",
+        "missed",
         "scores",
         "seen_now",
         "velocity",
@@ -45,6 +47,10 @@ class Track:
         self.confirmed = False
         self.seen_now = True
         """True when a detection matched this track in the latest frame."""
+        self.missed = 0
+        """Analysed frames in a row without a matching detection, up to now."""
+        self.gap = 0
+        """Frames the track was missed right before its latest detection."""
         self.scores: deque[float] = deque([det.score], maxlen=history)
         self.history: deque[tuple[float, Box]] = deque([(now, det.box)], maxlen=history)
         self.velocity = (0.0, 0.0)
@@ -86,6 +92,7 @@ class Track:
             self.velocity = (0.5 * (self.velocity[0] + vx), 0.5 * (self.velocity[1] + vy))
         self.box = det.box
         self.last_seen = now
+        self.gap, self.missed = self.missed, 0
         self.hits += 1
         self.confirmed = self.confirmed or self.hits >= min_hits
         self.seen_now = True
@@ -115,6 +122,9 @@ class Tracker:
         for track in self.tracks:
             track.seen_now = False
         unmatched = self._associate(now, detections)
+        for track in self.tracks:
+            if not track.seen_now:
+                track.missed += 1
         for index in unmatched:
             self.tracks.append(Track(self._next_id, detections[index], now, cfg.history))
             self._next_id += 1

@@ -104,3 +104,20 @@ def test_line_count_rule_rate_limited_by_cooldown() -> None:
     script = walk([0.4, 0.6]) + walk([0.4, 0.6], y=0.3, t0=1.0) + [(20.0, [])]
     events = run(eng, script)
     assert [(e.direction, e.count, e.frame_seq) for e in events] == [("out", 1, 1), ("out", 2, 4)]
+
+
+def gap_walk(missed: int, max_gap: int = 3) -> list[tuple[str | None, int | None]]:
+    """Seen left of the gate, missed ``missed`` frames, then seen right of it."""
+    gate = {"gate": {**GATE["gate"], "max_gap": max_gap}}
+    eng = engine([LINE], {"lines": gate}, max_distance=10.0, max_age=10.0)
+    script: list[tuple[float, list[Detection]]] = [(0.0, [obj(0.42, 0.6)]), (0.1, [obj(0.44, 0.6)])]
+    script += [(0.2 + 0.1 * i, []) for i in range(missed)]
+    script += [(0.2 + 0.1 * missed, [obj(0.56, 0.6)]), (0.3 + 0.1 * missed, [obj(0.58, 0.6)])]
+    return [(e.direction, e.count) for e in run(eng, script)]
+
+
+def test_a_track_back_after_a_long_gap_on_the_other_side_is_no_crossing() -> None:
+    assert gap_walk(missed=2) == [("out", 1)]  # a short miss: the same person walked on
+    # Missed longer: the tracker has likely given it someone else's box.
+    assert gap_walk(missed=4) == []
+    assert gap_walk(missed=4, max_gap=5) == [("out", 1)]
