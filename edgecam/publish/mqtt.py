@@ -138,8 +138,6 @@ class MqttSink:
         self._closing_at: float | None = None
         self.rejected = 0
         """Events the broker refused (a failure reason code in PUBACK); logged, not resent."""
-        self.lost = 0
-        """Events that could not be written to the outbox (disk full, ...); logged."""
         self.published = 0
         """Events the broker acknowledged since start."""
         self._client: Client | None = None
@@ -178,12 +176,8 @@ class MqttSink:
     # --- EventSink: called from the pipeline thread, never blocks on the network ---
 
     def emit(self, event: Event) -> None:
-        """Store the event in the outbox, then let the publisher send it."""
-        try:
-            self._outbox.add(event.id, self.topics.events, event_payload(event), self._clock())
-        except PublishError as err:
-            self.lost += 1
-            log.error("%s; event %s (%s %s) is lost", err, event.id, event.rule, event.type)
+        """Store the event in the outbox (in memory if the disk fails), then let it be sent."""
+        self._outbox.add(event.id, self.topics.events, event_payload(event), self._clock())
         for topic, payload in retained_for_event(self.topics, event, self._direction_counts):
             if topic.endswith(("/count/in", "/count/out")):
                 self._direction_counts[topic] = int(payload)
@@ -221,10 +215,24 @@ class MqttSink:
                 time.sleep(0.5)
         self._shutdown()
 
+    @property
+    def lost(self) -> int:
+        """Events neither kept nor sent (the disk and the memory bound were both full)."""
+        return self._outbox.lost
+
+    def degraded(self) -> list[str]:
+        """Why delivery is at risk right now (empty when all is well), for ``/healthz``."""
+        reason = self._outbox.degraded
+        return [f"events cannot be stored: {reason}"] if reason else []
+
     def _step(self) -> bool:
         """Handle the queued work; True when it is time to stop."""
+        # While degraded, wake up now and then to try the disk again.
+        timeout = 0.1 if self._closing_at is not None else None
+        if self._outbox.degraded is not None:
+            timeout = min(timeout or 1.0, 1.0)
         try:
-            items = [self._queue.get(timeout=0.1 if self._closing_at is not None else None)]
+            items = [self._queue.get(timeout=timeout)]
         except queue.Empty:
             items = []
         while True:
@@ -235,6 +243,8 @@ class MqttSink:
         acked: list[int] = []
         for item in items:
             self._handle(item, acked)
+        if self._outbox.degraded is not None:
+            self._outbox.recover()
         if acked:
             self._outbox.ack_many(acked)
             if self._draining and not self._inflight:
@@ -296,16 +306,30 @@ class MqttSink:
                 pass
 
     def delivery_metrics(self) -> dict[str, float]:
-        """Events acknowledged by the broker and still pending, for ``/metrics``."""
-        depth = self._outbox.depth
-        return {"events_published": self.published, "events_pending": depth, "outbox_depth": depth}
+        """Events acknowledged, pending, and those the outbox could not keep, for ``/metrics``."""
+        box = self._outbox
+        return {
+            "events_published": self.published,
+            "events_pending": box.depth,
+            "outbox_depth": box.depth,
+            "events_lost": box.lost,
+            "events_unstored": box.unstored,
+            "outbox_degraded": 1.0 if box.degraded else 0.0,
+            "outbox_recovered": box.recovered,
+            "outbox_salvaged": box.salvaged,
+        }
 
     def _own_stats(self) -> dict[str, object]:
+        box = self._outbox
         return {
-            "outbox_depth": self._outbox.depth,
-            "outbox_dropped": self._outbox.dropped,
+            "outbox_depth": box.depth,
+            "outbox_dropped": box.dropped,
             "outbox_rejected": self.rejected,
-            "outbox_lost": self.lost,
+            "outbox_lost": box.lost,
+            "outbox_unstored": box.unstored,
+            "outbox_degraded": box.degraded,
+            "outbox_recovered": box.recovered,
+            "outbox_salvaged": box.salvaged,
             "mqtt_connected": self._connected,
         }
 

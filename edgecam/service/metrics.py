@@ -29,6 +29,22 @@ class ReportsDelivery(Protocol):
         ...
 
 
+@runtime_checkable
+class ReportsDegraded(Protocol):
+    """A sink that can say why it works only in part (the MQTT outbox on a full disk)."""
+
+    def degraded(self) -> Sequence[str]:
+        """Reasons, empty when all is well."""
+        ...
+
+
+def degraded_reasons(sinks: Sequence[object]) -> list[str]:
+    """Why any sink works only in part right now (empty when none does)."""
+    return [
+        reason for sink in sinks if isinstance(sink, ReportsDegraded) for reason in sink.degraded()
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class CameraFigures:
     """One camera's counters at scrape time."""
@@ -57,6 +73,11 @@ _DELIVERY = {
     "events_published": ("counter", "Events the broker acknowledged"),
     "events_pending": ("gauge", "Events waiting for the broker's acknowledgement"),
     "outbox_depth": ("gauge", "Events stored in the durable outbox"),
+    "events_lost": ("counter", "Events neither kept nor sent (disk and memory bound full)"),
+    "events_unstored": ("counter", "Events the outbox could not write to disk (held in memory)"),
+    "outbox_degraded": ("gauge", "1 while events cannot be written to the outbox"),
+    "outbox_recovered": ("counter", "Damaged outbox files moved aside and salvaged"),
+    "outbox_salvaged": ("counter", "Events read back from damaged outbox files"),
 }
 
 

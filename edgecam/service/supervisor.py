@@ -8,7 +8,12 @@ import time
 from collections.abc import Callable
 
 from edgecam.service.guard import GuardedDetector
-from edgecam.service.metrics import CameraFigures, ServiceFigures, delivery_figures
+from edgecam.service.metrics import (
+    CameraFigures,
+    ServiceFigures,
+    degraded_reasons,
+    delivery_figures,
+)
 from edgecam.service.notify import Notifier, WatchdogPolicy
 from edgecam.service.pipeline import Pipeline
 from edgecam.service.reload import Reloader
@@ -37,7 +42,10 @@ class ServiceState:
         self.stopping = False
 
     def health(self) -> tuple[bool, str]:
-        """``(healthy, reason)``: frames flow and the detector works."""
+        """``(healthy, reason)``: frames flow and the detector works.
+
+        Healthy but at risk (events cannot be stored) gives ``(True, "degraded: <why>")``.
+        """
         if self.stopping:
             return False, "stopping"
         if not self.started:
@@ -49,6 +57,8 @@ class ServiceState:
             errors = [str(c.capture.error) for c in self.pipeline.cameras if c.capture.error]
             detail = f" ({'; '.join(errors)})" if errors else ""
             return False, f"no frame analysed for {age:.0f}s{detail}"
+        if reasons := degraded_reasons(self.pipeline.sinks):
+            return True, "degraded: " + "; ".join(reasons)
         return True, "ok"
 
     def camera_status(self) -> dict[str, str]:

@@ -59,10 +59,11 @@ def camera_name(request: Request) -> str:
 
 
 async def healthz(request: Request) -> Response:
-    """200 while frames flow and the detector works, else 503 with the reason."""
+    """200 while frames flow and the detector works (``degraded`` if events are at risk), else 503."""
     view = ctx(request).view
     ok, reason = view.health()
-    body = {"status": "ok" if ok else "unhealthy", "reason": reason}
+    status = ("degraded" if reason.startswith("degraded") else "ok") if ok else "unhealthy"
+    body = {"status": status, "reason": reason}
     return JSONResponse({**body, "cameras": view.camera_status()}, 200 if ok else 503, NO_STORE)
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from edgecam.errors import PublishError
 from edgecam.publish.outbox import Outbox, default_outbox_path
 
 
@@ -85,11 +84,20 @@ def test_adds_and_acks_from_two_threads(tmp_path: Path) -> None:
     outbox.close()
 
 
-def test_unwritable_place_is_a_clear_error(tmp_path: Path) -> None:
+def test_unwritable_place_degrades_with_a_clear_error(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with pytest.raises(PublishError, match=r"cannot open.*mqtt\.outbox\.path"):
-        Outbox(blocker / "o.sqlite")
+    outbox = Outbox(blocker / "o.sqlite")  # the service still starts
+    assert outbox.degraded == f"cannot open {blocker / 'o.sqlite'}: {blocker} is not a directory"
+    assert "make the directory writable or set mqtt.outbox.path" in caplog.text
+    seqs = _fill(outbox, 3)
+    assert [m.seq for m in outbox.peek(10)] == seqs  # held in memory, to be sent live
+    outbox.ack_many(seqs[:2])
+    assert (outbox.depth, outbox.unstored, outbox.lost) == (1, 3, 0)
+    outbox.close()
+    assert outbox.lost == 1  # the one never acknowledged
 
 
 def test_default_path_prefers_systemd_then_var_lib_then_xdg(tmp_path: Path) -> None:

@@ -1,0 +1,174 @@
+"""A damaged outbox: move it aside and read back whatever rows can still be read.
+
+An SD card that lost power mid-write, a truncated copy, a stray ``mkdir``: none of these may stop
+a device nobody watches. The damaged file (with its WAL) is renamed with a timestamp, kept for
+inspection, and its rows are read one b-tree seek at a time, so that a bad page loses only the
+rows on it: a scan stops at the first bad page, a seek past it reaches the pages after it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import sqlite3
+import struct
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+Row = tuple[int, str, str, bytes, float]
+"""``(seq, event_id, topic, payload, created)`` of one pending message."""
+
+DAMAGED = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
+"""SQLite error names that mean the file itself is damaged (not full, not unwritable)."""
+_MAX_SKIP = 1 << 40
+
+
+@dataclass
+class Salvage:
+    """What was kept of a damaged outbox."""
+
+    aside: Path | None
+    """Where the damaged file now is (None: nothing was there to move, or it could not move)."""
+    rows: list[Row] = field(default_factory=list)
+    retained: list[str] = field(default_factory=list)
+    unreadable: int = 0
+    """Stretches of rows that could not be read (each one bad page or more)."""
+
+
+def is_damage(err: BaseException) -> bool:
+    """True if ``err`` says the database file is damaged."""
+    return isinstance(err, sqlite3.DatabaseError) and (
+        getattr(err, "sqlite_errorname", "") in DAMAGED
+        or "malformed" in str(err)
+        or "not a database" in str(err)
+    )
+
+
+def move_aside(path: Path, clock: Callable[[], float] = time.time) -> Path:
+    """Rename ``path`` (file or directory) and its ``-wal``/``-shm`` with a timestamp suffix."""
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(clock()))
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+    path.rename(aside)
+    for suffix in ("-wal", "-shm"):
+        extra = path.with_name(path.name + suffix)
+        if extra.exists():
+            extra.rename(aside.with_name(aside.name + suffix))
+    return aside
+
+
+def salvage(path: Path, clock: Callable[[], float] = time.time) -> Salvage:
+    """Move the damaged outbox at ``path`` aside and read back what it can."""
+    if not path.exists() and not path.is_symlink():
+        return Salvage(None)
+    aside = move_aside(path, clock)
+    result = Salvage(aside)
+    if aside.is_dir():
+        return result
+    source = _sized_copy(aside) or aside
+    try:
+        db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return result
+    try:
+        for row in _rows(db, result):
+            result.rows.append(row)
+        with contextlib.suppress(sqlite3.Error):
+            result.retained = [str(t) for (t,) in db.execute("SELECT topic FROM retained")]
+    finally:
+        db.close()
+        if source != aside:
+            source.unlink(missing_ok=True)
+    return result
+
+
+def _sized_copy(path: Path) -> Path | None:
+    """A copy of a truncated database whose header counts only the pages still there.
+
+    SQLite refuses a file shorter than its header says; with the count fixed, the pages that
+    remain can be read. None if the file is not truncated (or cannot be copied).
+    """
+    try:
+        with path.open("rb") as file:
+            header = file.read(100)
+        size = path.stat().st_size
+    except OSError:
+        return None
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\0"):
+        return None
+    page_size = struct.unpack(">H", header[16:18])[0]
+    page_size = 65536 if page_size == 1 else page_size
+    pages = struct.unpack(">I", header[28:32])[0]
+    if not page_size or pages * page_size <= size:
+        return None
+    copy = path.with_name(path.name + ".salvage")
+    try:
+        shutil.copyfile(path, copy)
+        with copy.open("r+b") as file:
+            file.seek(28)
+            file.write(struct.pack(">I", size // page_size))
+    except OSError:
+        copy.unlink(missing_ok=True)
+        return None
+    return copy
+
+
+def _rows(db: sqlite3.Connection, result: Salvage) -> Iterator[Row]:
+    """Every readable row, oldest first; a bad page is stepped over by seeking beyond it."""
+    after = 0
+    while True:
+        try:
+            row = _first_after(db, after)
+        except sqlite3.Error:
+            result.unreadable += 1
+            resumed = _skip_bad(db, after)
+            if resumed is None:
+                return
+            after = resumed
+            continue
+        if row is None:
+            return
+        yield row
+        after = row[0]
+
+
+def _first_after(db: sqlite3.Connection, after: int) -> Row | None:
+    found = db.execute(
+        "SELECT seq, event_id, topic, payload, created FROM pending "
+        "WHERE seq > ? ORDER BY seq LIMIT 1",
+        (after,),
+    ).fetchone()
+    if found is None:
+        return None
+    seq, event_id, topic, payload, created = found
+    return int(seq), str(event_id), str(topic), bytes(payload), float(created)
+
+
+def _readable(db: sqlite3.Connection, after: int) -> bool:
+    try:
+        _first_after(db, after)
+    except sqlite3.Error:
+        return False
+    return True
+
+
+def _skip_bad(db: sqlite3.Connection, bad: int) -> int | None:
+    """The smallest ``after`` beyond ``bad`` from which a seek works again (None: none does)."""
+    step = 1
+    while not _readable(db, bad + step):
+        step *= 2
+        if step > _MAX_SKIP:
+            return None
+    low, high = bad + step // 2, bad + step  # a seek after ``low`` fails, after ``high`` works
+    while high - low > 1:
+        mid = (low + high) // 2
+        if _readable(db, mid):
+            high = mid
+        else:
+            low = mid
+    return high
