@@ -59,7 +59,7 @@ def camera_name(request: Request) -> str:
 
 
 async def healthz(request: Request) -> Response:
-    """200 while frames flow and the detector works (``degraded`` if events are at risk), else 503."""
+    """200 while frames flow and the detector works (status degraded: events at risk), else 503."""
     view = ctx(request).view
     ok, reason = view.health()
     status = ("degraded" if reason.startswith("degraded") else "ok") if ok else "unhealthy"

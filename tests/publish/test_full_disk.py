@@ -46,6 +46,7 @@ def test_on_a_full_64k_disk_every_event_is_sent_live_and_counted(
             sink.emit(item)
         messages = subscriber.wait_for(lambda ms: len(received_events(ms)) >= 32, what="32")
         assert_all_in_order(sent, received_events(messages))
+        wait_until(lambda: sink.published == 32, 30.0, "32 acknowledged")
         figures = sink.delivery_metrics()
         # A few may still fit into pages the database already had; the rest cannot be stored.
         assert figures["outbox_degraded"] == 1 and 20 <= figures["events_unstored"] <= 32

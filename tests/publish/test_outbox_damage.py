@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,11 @@ from edgecam.publish.outbox import Outbox
 
 EVENTS = 2000
 PAYLOAD = b"x" * 200
+_GARBAGE = random.Random(16)  # the same damage on every run
+
+
+def _garbage(size: int) -> bytes:
+    return _GARBAGE.randbytes(size)
 
 
 def _outbox_with_events(path: Path, count: int = EVENTS) -> None:
@@ -28,7 +34,7 @@ def _bad_page(path: Path) -> None:
     size = path.stat().st_size
     with path.open("r+b") as file:
         file.seek(size // 2)
-        file.write(os.urandom(3 * 4096))
+        file.write(_garbage(3 * 4096))
 
 
 def _truncated(path: Path) -> None:
@@ -37,7 +43,7 @@ def _truncated(path: Path) -> None:
 
 def _garbage_header(path: Path) -> None:
     with path.open("r+b") as file:
-        file.write(os.urandom(100))
+        file.write(_garbage(100))
 
 
 def _directory(path: Path) -> None:
@@ -57,7 +63,7 @@ def _retained_pages(path: Path) -> None:
     with path.open("r+b") as file:
         for page in (root, index_root):
             file.seek((page - 1) * 4096)
-            file.write(os.urandom(4096))
+            file.write(_garbage(4096))
 
 
 DAMAGE: dict[str, tuple[Callable[[Path], None], int, int]] = {
