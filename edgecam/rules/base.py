@@ -45,11 +45,16 @@ class Matcher:
 
     def __init__(self, rule: AnyRuleConfig) -> None:
         self.filters = {label: _resolve(rule, rule.filters.get(label)) for label in rule.labels}
+        stationary = getattr(rule, "stationary", "include")
+        self.stationary: bool | None = None if stationary == "include" else stationary == "only"
+        """None: either; True: stationary objects only; False: moving ones only."""
 
     def __call__(self, track: Track, frame: Frame) -> bool:
         """True when ``track`` passes the filters for its label."""
         f = self.filters.get(track.label)
         if f is None or track.score < f.min_score:
+            return False
+        if self.stationary is not None and track.stationary != self.stationary:
             return False
         box = track.box
         w, h = box[2] - box[0], box[3] - box[1]

@@ -77,10 +77,16 @@ class RuleBase(StrictModel):
         return self
 
 
+Stationary = Literal["include", "exclude", "only"]
+
+
 class PresenceRuleConfig(RuleBase):
     """ON while a matching object is in view (or in ``zone``); ``start`` and ``end`` events."""
 
     kind: Literal["presence"] = "presence"
+    stationary: Stationary = "include"
+    """Stationary objects (``tracker.stationary``): ``include``, ``exclude`` (moving ones only)
+    or ``only`` (e.g. a car parked in the bay)."""
     zone: Name | None = None
     """Only objects in this zone of the camera count; default: the whole frame."""
     min_duration: Duration = 0.0
@@ -95,6 +101,8 @@ class DwellRuleConfig(RuleBase):
     """Loitering: an object stays in a zone for at least ``min_dwell``; one alert per object."""
 
     kind: Literal["dwell"] = "dwell"
+    stationary: Stationary = "include"
+    """Stationary objects: ``include``, ``exclude`` (moving ones only) or ``only``."""
     zone: Name
     """The zone the object must stay in."""
     min_dwell: Duration

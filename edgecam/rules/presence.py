@@ -13,11 +13,16 @@ from edgecam.types import Frame
 
 
 def visible_matches(rule: Rule, zone: str | None, obs: Observation) -> list[Track]:
-    """Tracks seen in this frame that pass the rule's filters and are in ``zone`` if one is set."""
+    """Tracks in view that pass the rule's filters and are in ``zone`` if one is set.
+
+    In view: seen in this frame, or stationary (kept while its detection flickers).
+    """
     return [
         t
         for t in obs.tracks
-        if t.seen_now and (zone is None or zone in t.zones) and rule.matches(t, obs.frame)
+        if (t.seen_now or t.stationary)
+        and (zone is None or zone in t.zones)
+        and rule.matches(t, obs.frame)
     ]
 
 

@@ -7,6 +7,22 @@ from pydantic import Field
 from edgecam.config.base import Duration, StrictModel
 
 
+class StationaryConfig(StrictModel):
+    """When a tracked object counts as stationary (a parked car, a person sitting)."""
+
+    enabled: bool = True
+    """Mark objects that stop moving as stationary and keep them through missed detections."""
+    after: Duration = Field(default=10.0, gt=0.0)
+    """How long an object must stay put before it is stationary."""
+    max_move: float = Field(default=0.2, gt=0.0, le=5.0)
+    """How far its centre may wander meanwhile, in diagonals of its box (box jitter)."""
+    keep: Duration = Field(default=60.0, gt=0.0)
+    """How long a stationary object is kept without a detection (instead of ``max_age``).
+
+    Every analysed frame re-checks it (behind the motion gate at least every ``max_interval``);
+    one detection renews it, so a flickering detection neither ends nor restarts its events."""
+
+
 class TrackerConfig(StrictModel):
     """How detections are tied into tracks across frames."""
 
@@ -20,3 +36,5 @@ class TrackerConfig(StrictModel):
     """Fallback match by centre distance, in units of the track box's size (fast movers)."""
     history: int = Field(default=50, ge=2, le=10_000)
     """Positions and scores kept per track."""
+    stationary: StationaryConfig = Field(default_factory=StationaryConfig)
+    """Objects that stop moving: when they count as stationary and how long they are kept."""

@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Sequence
 
 from edgecam.geometry import iou
-from edgecam.track.config import TrackerConfig
+from edgecam.track.config import StationaryConfig, TrackerConfig
 from edgecam.types import Box, Detection
 
 
@@ -30,6 +30,9 @@ class Track:
         "missed",
         "scores",
         "seen_now",
+        "stationary",
+        "still_at",
+        "still_since",
         "velocity",
         "zone_since",
         "zones",
@@ -60,6 +63,11 @@ class Track:
         self.zone_since: dict[str, float] = {}
         """When the track entered each zone it is in now."""
         self.zones_visited: set[str] = set()
+        self.stationary = False
+        """True once the object stayed put for ``stationary.after`` (until it moves again)."""
+        self.still_since = now
+        """Since when the box's centre has stayed near ``still_at``."""
+        self.still_at = _centre(det.box)
         self._median: float | None = None
 
     @property
@@ -100,6 +108,20 @@ class Track:
         self.history.append((now, det.box))
         self._median = None
 
+    def settle(self, now: float, config: StationaryConfig) -> None:
+        """After an update: note whether the object stayed put long enough to be stationary."""
+        cx, cy = _centre(self.box)
+        diagonal = math.hypot(self.box[2] - self.box[0], self.box[3] - self.box[1])
+        if math.hypot(cx - self.still_at[0], cy - self.still_at[1]) > config.max_move * diagonal:
+            self.still_at, self.still_since, self.stationary = (cx, cy), now, False
+        elif config.enabled and now - self.still_since >= config.after:
+            self.stationary = True
+            self.velocity = (0.0, 0.0)  # it does not drift off while missed
+
+
+def _centre(box: Box) -> tuple[float, float]:
+    return (box[0] + box[2]) * 0.5, (box[1] + box[3]) * 0.5
+
 
 def centre_distance(a: Box, b: Box) -> float:
     """Distance between the centres of ``a`` and ``b``, in diagonals of ``a``."""
@@ -131,7 +153,13 @@ class Tracker:
         if cfg.min_hits <= 1:
             for track in self.tracks:
                 track.confirmed = True
-        self.tracks = [t for t in self.tracks if now - t.last_seen <= cfg.max_age]
+        keep = cfg.stationary.keep
+        for track in self.tracks:
+            if track.seen_now:
+                track.settle(now, cfg.stationary)
+        self.tracks = [
+            t for t in self.tracks if now - t.last_seen <= (keep if t.stationary else cfg.max_age)
+        ]
         return self.tracks
 
     def _associate(self, now: float, detections: Sequence[Detection]) -> list[int]:

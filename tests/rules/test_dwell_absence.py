@@ -48,9 +48,10 @@ def test_absence_starts_after_for_and_ends_when_something_appears() -> None:
     script = every(60.0, 300.0, [CAR]) + every(60.0, 1000.0, [], 300.0)
     script += [(1000.0, [CAR]), (1060.0, [CAR])]
     events = run(eng, script)
-    # Last seen at 240 s, absent for 10 min at 840 s (frame 14); a car appears at 1000 s and is
+    # Last seen at 240 s; parked, so stationary and kept for 60 s (``tracker.stationary.keep``):
+    # there until 300 s, absent for 10 min at 900 s (frame 15); a car appears at 1000 s and is
     # in the bay after the 2 inertia frames, at 1060 s (frame 18).
-    assert brief(events) == [("start", 14), ("end", 18)]
+    assert brief(events) == [("start", 15), ("end", 18)]
     assert events[0].zone == "bay" and events[0].label is None
     assert events[1].label == "car"
 
