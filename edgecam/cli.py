@@ -105,12 +105,10 @@ def _setup_logging(debug: bool) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from edgecam.config import load_config
-    from edgecam.config.models import Config
-    from edgecam.detect.detector import Detector
-    from edgecam.service.build import bind_detect_commands, build_sinks
+    from edgecam.service.app import Service
+    from edgecam.service.build import Builders
     from edgecam.service.demo import demo_config
     from edgecam.service.logs import set_level
-    from edgecam.service.runner import run_service
 
     config = load_config(args.config) if args.config else demo_config()
     if not args.debug:
@@ -118,18 +116,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.config is None:
         log.info("no --config given: running the built-in demo (bundled clip and model)")
     events = args.events if args.events or args.config else "-"
-
-    def detector_for(cfg: Config) -> Detector:
-        return Detector.from_config(cfg.model)
-
-    stats = run_service(
-        config,
-        config_path=args.config,
-        build_sinks=lambda cfg: build_sinks(cfg, events),
-        build_detector=detector_for,
-        max_frames=args.max_frames,
-        bind_sinks=lambda sinks, pipeline: bind_detect_commands(sinks, pipeline.set_detect),
+    service = Service(
+        config, Builders.default(events), config_path=args.config, max_frames=args.max_frames
     )
+    stats = service.run()
     log.info("stopped: %d frames analysed, %d events", stats.analysed, stats.events)
     return 0
 

@@ -13,9 +13,9 @@ from edgecam.camera.sources import SourceConfig
 from edgecam.config.base import Duration, Name, StrictModel
 from edgecam.detect.config import ModelConfig
 from edgecam.publish.config import MqttConfig
+from edgecam.publish.snapshots import SnapshotStoreConfig
 from edgecam.rules.areas import LineConfig, MaskConfig, ZoneConfig
 from edgecam.rules.config import RuleConfig
-from edgecam.rules.snapshot import SnapshotStoreConfig
 from edgecam.track.config import TrackerConfig
 from edgecam.web.config import HttpConfig
 

@@ -142,6 +142,16 @@ class MqttSink:
         """Events the broker acknowledged since start."""
         self._client: Client | None = None
         self._worker = threading.Thread(target=self._run, name="edgecam-mqtt", daemon=True)
+        try:
+            # Here, not in start(): certificates that cannot be loaded fail the sink's build, so
+            # a reload with them keeps the running sinks.
+            self._client = create_client(
+                config, self.client_id, self.topics.availability, self._password,
+                self._queue.put,
+            )  # fmt: skip
+        except BaseException:
+            self._outbox.close()
+            raise
 
     @classmethod
     def from_config(cls, config: Config) -> MqttSink:
@@ -157,20 +167,18 @@ class MqttSink:
 
     def start(self) -> None:
         """Connect in the background (retrying with backoff) and start publishing."""
-        self._client = create_client(
-            self.config, self.client_id, self.topics.availability, self._password,
-            self._queue.put,
-        )  # fmt: skip
+        client = self._client
+        assert client is not None  # set in __init__
         user = f" as {self.config.username}" if self.config.username else ""
         log.info(
             "MQTT: connecting to %s:%d%s (client id %s, MQTT %s, TLS %s), %d event(s) pending",
             self.config.host, self.config.effective_port, user, self.client_id,
             self.config.protocol, "on" if self.config.tls else "off", self._outbox.depth,
         )  # fmt: skip
-        self._client.connect_async(
+        client.connect_async(
             self.config.host, self.config.effective_port, round(self.config.keepalive)
         )
-        self._client.loop_start()
+        client.loop_start()
         self._worker.start()
 
     # --- EventSink: called from the pipeline thread, never blocks on the network ---

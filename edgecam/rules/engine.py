@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
 
-from edgecam.config.models import CameraConfig, Config
+from edgecam.rules.areas import LineConfig, MaskConfig, ZoneConfig
 from edgecam.rules.base import Rule
 from edgecam.rules.config import (
     AbsenceRuleConfig,
@@ -19,8 +20,41 @@ from edgecam.rules.dwell import DwellRule
 from edgecam.rules.events import Event, new_event_id
 from edgecam.rules.presence import AbsenceRule, PresenceRule
 from edgecam.rules.scene import Scene
+from edgecam.track.config import TrackerConfig
 from edgecam.track.tracker import Track
 from edgecam.types import Detection, Frame
+
+
+class CameraAreas(Protocol):
+    """What the rules read of a camera's config (``CameraConfig``, which they do not import)."""
+
+    @property
+    def zones(self) -> Mapping[str, ZoneConfig]:
+        """Named polygons."""
+
+    @property
+    def lines(self) -> Mapping[str, LineConfig]:
+        """Named directed lines."""
+
+    @property
+    def masks(self) -> Sequence[MaskConfig]:
+        """Ignored areas."""
+
+    @property
+    def tracker(self) -> TrackerConfig:
+        """Tracker settings."""
+
+
+class RulesSource(Protocol):
+    """What :meth:`RuleEngine.from_config` reads of a config (``Config`` has it)."""
+
+    @property
+    def rules(self) -> Sequence[AnyRuleConfig]:
+        """Every rule."""
+
+    @property
+    def cameras(self) -> Mapping[str, CameraAreas]:
+        """Cameras by name."""
 
 
 def build_rule(config: AnyRuleConfig, camera: str, new_id: Callable[[], str]) -> Rule:
@@ -64,7 +98,7 @@ class RuleEngine:
     def __init__(
         self,
         rules: Sequence[AnyRuleConfig],
-        cameras: dict[str, CameraConfig] | None = None,
+        cameras: Mapping[str, CameraAreas] | None = None,
         new_id: Callable[[], str] = new_event_id,
     ) -> None:
         self._rule_configs = list(rules)
@@ -73,7 +107,9 @@ class RuleEngine:
         self._cameras: dict[str, CameraRules] = {}
 
     @classmethod
-    def from_config(cls, config: Config, new_id: Callable[[], str] = new_event_id) -> RuleEngine:
+    def from_config(
+        cls, config: RulesSource, new_id: Callable[[], str] = new_event_id
+    ) -> RuleEngine:
         """The engine for a validated config (rules, and the cameras' zones and lines)."""
         return cls(config.rules, config.cameras, new_id)
 
@@ -87,7 +123,7 @@ class RuleEngine:
             scene = Scene()
             configs = [r for r in self._rule_configs if r.camera is None and not _needs_areas(r)]
         else:
-            scene = Scene(cam.zones, cam.lines, cam.masks, cam.tracker)
+            scene = Scene(dict(cam.zones), dict(cam.lines), cam.masks, cam.tracker)
             configs = [r for r in self._rule_configs if r.camera in (None, name)]
         built = CameraRules(scene, [build_rule(r, name, self._new_id) for r in configs])
         self._cameras[name] = built

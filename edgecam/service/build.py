@@ -1,46 +1,135 @@
-"""Build the service's parts from a validated config: the one place where wiring happens."""
+"""How the service builds its parts from a validated config: sinks, detector, HTTP endpoint.
+
+:class:`Builders` is what :class:`~edgecam.service.app.Service` is given; the CLI passes the real
+ones, tests pass their own. Sinks are built idle (nothing connects): the service starts them
+only once they are in use, so a reload can build every new part before it changes anything.
+"""
 
 from __future__ import annotations
 
+import logging
 import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from edgecam.config.models import Config
 from edgecam.errors import ConfigError
 from edgecam.publish.base import EventSink
-from edgecam.publish.jsonl import JsonLinesSink
+from edgecam.service.guard import DetectorLike
+
+if TYPE_CHECKING:
+    from edgecam.service.app import Service
+
+log = logging.getLogger(__name__)
+
+
+class Endpoint(Protocol):
+    """A part that serves the running service (the web server): started, later closed."""
+
+    def start(self) -> None:
+        """Start serving (on its own thread)."""
+
+    def close(self) -> None:
+        """Stop serving and release what it holds (the port)."""
+
+
+EndpointFactory = Callable[["Service"], Endpoint | None]
+"""Builds the endpoint for a service (its config, state, pipeline, metrics); None: off."""
+
+
+def web_endpoint(service: Service) -> Endpoint | None:
+    """The web server of ``service.config.http``, or None when off or it cannot listen."""
+    from edgecam.web.build import build_web, waiting_reload
+
+    state = service.state
+    return build_web(
+        service.config, service.pipeline, health=state.health, camera_status=state.camera_status,
+        registry=service.registry, recent=service.recent, config_path=service.config_path,
+        reload=waiting_reload(service.supervisor.request_reload, lambda: service.reloads),
+    )  # fmt: skip
+
+
+def build_detector(config: Config) -> DetectorLike:
+    """The detector of ``config.model`` (ModelError or DetectorError if it cannot be built)."""
+    from edgecam.detect.detector import Detector
+
+    return Detector.from_config(config.model)
+
+
+@dataclass(frozen=True, slots=True)
+class Builders:
+    """The factories of the service's parts."""
+
+    sinks: Callable[[Config], list[EventSink]]
+    """Idle sinks for a config (started by the service)."""
+    detector: Callable[[Config], DetectorLike] = build_detector
+    endpoint: EndpointFactory = web_endpoint
+
+    @classmethod
+    def default(cls, events: str | None) -> Builders:
+        """The real parts; ``events`` is ``--events`` (a file, ``-`` for stdout, or None)."""
+        return cls(sinks=lambda config: build_sinks(config, events))
 
 
 def build_sinks(config: Config, events: str | None) -> list[EventSink]:
-    """The sinks for ``config``: MQTT (started), then ``--events`` (a file or ``-``)."""
+    """Idle sinks for ``config``: MQTT first, the snapshot store, then ``--events``."""
     sinks: list[EventSink] = []
-    if events == "-":
-        sinks.append(JsonLinesSink(sys.stdout))
-    elif events:
-        try:
-            stream = Path(events).open("a", encoding="utf-8")  # noqa: SIM115 (the sink owns it)
-        except OSError as err:
-            raise ConfigError(f"--events {events}: cannot open for writing: {err}") from err
-        sinks.append(JsonLinesSink(stream, owns_stream=True))
-    if config.snapshots is not None:
-        from edgecam.rules.snapshot import SnapshotStore
+    try:
+        if config.mqtt is not None:
+            from edgecam.publish.mqtt import MqttSink
 
-        sinks.append(SnapshotStore(config.snapshots))
-    if config.mqtt is not None:
-        from edgecam.publish.mqtt import MqttSink
+            # First: an event is durable in the outbox before any other sink has seen it.
+            sinks.append(MqttSink.from_config(config))
+        if config.snapshots is not None:
+            from edgecam.publish.snapshots import SnapshotStore
 
-        mqtt = MqttSink.from_config(config)
-        mqtt.start()
-        # First: an event is durable in the outbox before any other sink has seen it.
-        sinks.insert(0, mqtt)
+            sinks.append(SnapshotStore(config.snapshots))
+        if events:
+            sinks.append(_events_sink(events))
+    except BaseException:
+        close_sinks(sinks, 1.0)  # nothing was started: this only releases files
+        raise
     return sinks
 
 
-def bind_detect_commands(sinks: Sequence[EventSink], handler: Callable[[str, bool], None]) -> None:
-    """Route MQTT ``detect/set`` commands of every MQTT sink to ``handler(camera, enabled)``."""
-    from edgecam.publish.mqtt import MqttSink
+def _events_sink(events: str) -> EventSink:
+    from edgecam.publish.jsonl import JsonLinesSink
 
-    for sink in sinks:
-        if isinstance(sink, MqttSink):
-            sink.on_detect_command = handler
+    if events == "-":
+        return JsonLinesSink(sys.stdout)
+    try:
+        stream = Path(events).open("a", encoding="utf-8")  # noqa: SIM115 (the sink owns it)
+    except OSError as err:
+        raise ConfigError(f"--events {events}: cannot open for writing: {err}") from err
+    return JsonLinesSink(stream, owns_stream=True)
+
+
+def close_sinks(sinks: Sequence[EventSink], timeout: float) -> None:
+    """Close sinks in parallel, waiting at most ``timeout`` seconds in all."""
+    threads = [
+        threading.Thread(target=_close_one, args=(sink,), name="sink-close", daemon=True)
+        for sink in sinks
+    ]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout
+    for thread, sink in zip(threads, sinks, strict=True):
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            log.warning(
+                "%s did not finish flushing within %gs; undelivered events stay in the "
+                "outbox for the next start",
+                type(sink).__name__,
+                timeout,
+            )
+
+
+def _close_one(sink: EventSink) -> None:
+    try:
+        sink.close()
+    except Exception:
+        log.exception("closing %s failed", type(sink).__name__)

@@ -195,6 +195,39 @@ class GuardedDetector:
         else:
             log.info("detector rebuilt on %s", after)
 
+    @property
+    def exclusive(self) -> bool:
+        """True on an Edge TPU: the device must be released before a new detector can open it."""
+        return self.info.device != "cpu"
+
+    def switch(self, detector: DetectorLike, build: Callable[[], DetectorLike]) -> None:
+        """Use ``detector`` (built elsewhere by ``build``) from now on; release the old one.
+
+        Pipeline thread only. ``build`` is what later rebuilds after a failed inference use.
+        """
+        self._release()
+        self._build = build
+        self.failures = 0
+        self._detector = self._adopt(detector)
+
+    def switch_build(self, build: Callable[[], DetectorLike]) -> None:
+        """Release the current detector, then build one with ``build``; pipeline thread only.
+
+        For a detector on an exclusive device (an Edge TPU), where the new one cannot be built
+        while the old one holds the device. If ``build`` fails, the old detector is built again
+        and the error is raised: the caller keeps its old config.
+        """
+        old_build = self._build
+        self._release()
+        try:
+            detector = build()
+        except BaseException:
+            self._detector = self._adopt(old_build())
+            raise
+        self._build = build
+        self.failures = 0
+        self._detector = self._adopt(detector)
+
     def close(self) -> None:
         """Stop the worker, if any, and release the detector."""
         self._release()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from edgecam.camera.base import FullFrameSource
 from edgecam.config.models import CameraConfig, Config
 from edgecam.detect.detector import Detector
-from edgecam.publish.base import EventSink
+from edgecam.publish.base import EventSink, Retargetable, TakesSnapshots, TakesStats
 from edgecam.rules.engine import RuleEngine
 from edgecam.rules.events import Event
 from edgecam.rules.snapshot import wants_snapshot
@@ -25,6 +25,30 @@ log = logging.getLogger(__name__)
 STATS_INTERVAL = 10.0
 FULL_FRAME_WAIT = 1.0
 """Seconds a snapshot waits for a camera's next full-size frame before using the analysed one."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewParts:
+    """What a reload hands the pipeline, taken in one step by :meth:`Pipeline.swap`."""
+
+    config: Config
+    engine: RuleEngine
+    sinks: Sequence[EventSink] | None = None
+    """New sinks, or None to keep the running ones."""
+    cameras: Sequence[CameraState] = ()
+    """Cameras to attach (their captures start after the swap)."""
+    detach: Collection[str] = ()
+    """Names of the cameras to take out (removed, or replaced by one in ``cameras``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OldParts:
+    """What :meth:`Pipeline.swap` took out, for the caller to close."""
+
+    sinks: Sequence[EventSink]
+    """The replaced sinks (empty when they were kept)."""
+    cameras: Sequence[CameraState]
+    """The detached cameras; their captures were asked to stop."""
 
 
 @dataclass(slots=True)
@@ -100,8 +124,30 @@ class Pipeline:
             # Set after the new fitter: a frame fitted by the old one has a lower number.
             cam.fitted_from = cam.capture.frames + 1
 
+    def swap(self, new: NewParts) -> OldParts:
+        """Take a new config's parts in one step (pipeline thread, through :meth:`call_soon`).
+
+        Open rule states of the old engine end first, delivered to the old sinks; then the new
+        engine, sinks and cameras are in use, and fps limits follow the new config.
+        """
+        self.replace_engine(new.engine)
+        gone = self.detach(new.detach)
+        self.attach(new.cameras)
+        old_sinks: Sequence[EventSink] = ()
+        if new.sinks is not None:
+            old_sinks, self.sinks = self.sinks, list(new.sinks)
+        else:
+            for sink in self.sinks:
+                if isinstance(sink, Retargetable):
+                    sink.retarget(list(new.config.cameras), new.config.rules)
+        for cam in self.cameras:
+            if (cam_config := new.config.cameras.get(cam.name)) is not None:
+                cam.min_interval = 1.0 / cam_config.fps if cam_config.fps else 0.0
+        self.config = new.config
+        return OldParts(old_sinks, gone)
+
     def set_detect(self, camera: str, enabled: bool) -> None:
-        """Pause or resume detection on one camera (MQTT ``detect/set``)."""
+        """Pause or resume detection on one camera (pipeline thread; MQTT ``detect/set``)."""
         for cam in self.cameras:
             if cam.name == camera:
                 cam.detect_enabled = enabled
@@ -260,7 +306,7 @@ class Pipeline:
                 list(latest.values()),
                 [d.box for d in detections],
                 self.config.cameras.get(frame.camera),
-                list(self.sinks),
+                [sink for sink in self.sinks if isinstance(sink, TakesSnapshots)],
             )
             self.snapshots.submit(job)
 
@@ -309,4 +355,5 @@ class Pipeline:
         """Hand the current stats to every sink."""
         stats = self.snapshot_stats()
         for sink in self.sinks:
-            sink.stats(stats)
+            if isinstance(sink, TakesStats):
+                sink.stats(stats)

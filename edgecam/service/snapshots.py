@@ -10,12 +10,12 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from edgecam.publish.base import EventSink
+from edgecam.publish.base import TakesSnapshots
 from edgecam.rules.events import Event
-from edgecam.rules.snapshot import render_snapshot
+from edgecam.service.annotate import render_snapshot
 from edgecam.types import Box, Frame, Image
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ class SnapshotJob:
     events: Sequence[Event]
     boxes: Sequence[Box]
     camera: CameraConfig | None
-    sinks: Sequence[EventSink]
+    sinks: Sequence[TakesSnapshots]
 
 
 class SnapshotWorker:
@@ -103,11 +103,11 @@ class SnapshotWorker:
 
     def _render(self, job: SnapshotJob) -> None:
         frame = job.frame
-        full = self._full_frame(frame.camera)
-        if full is not None:
-            frame = replace(frame, image=full, model_input=None)
+        image = self._full_frame(frame.camera)
+        if image is None:
+            image = frame.image
         for event in job.events:
-            jpeg = render_snapshot(frame, event, job.camera, boxes=job.boxes)
+            jpeg = render_snapshot(image, event, job.camera, boxes=job.boxes)
             self.rendered += 1
             for sink in job.sinks:
                 try:

@@ -1,4 +1,8 @@
-"""The supervisor thread: watchdog pings tied to the pipeline heartbeat, STATUS=, reloads."""
+"""The supervisor thread: watchdog pings tied to the pipeline heartbeat, STATUS=, reloads.
+
+A reload runs on a thread of its own, so the watchdog pings go on while it builds a detector or
+waits for old sinks to flush.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,6 @@ from edgecam.service.metrics import (
 )
 from edgecam.service.notify import Notifier, WatchdogPolicy
 from edgecam.service.pipeline import Pipeline
-from edgecam.service.reload import Reloader
 
 log = logging.getLogger(__name__)
 
@@ -103,14 +106,17 @@ class ServiceState:
 class Supervisor:
     """Pings the watchdog while the heartbeat is fresh, reports STATUS=, runs reloads."""
 
-    def __init__(self, state: ServiceState, notifier: Notifier, reloader: Reloader | None) -> None:
+    def __init__(
+        self, state: ServiceState, notifier: Notifier, reload: Callable[[], bool] | None
+    ) -> None:
         self.state = state
         self.notifier = notifier
-        self.reloader = reloader
+        self._reload_config = reload
         self.policy = (
             WatchdogPolicy(notifier.watchdog, state.stale_after) if notifier.watchdog else None
         )
         self._reload = threading.Event()
+        self._reloading: threading.Thread | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="supervisor", daemon=True)
         self._status_mark = (time.monotonic(), 0)
@@ -123,6 +129,12 @@ class Supervisor:
     def request_reload(self) -> None:
         """Ask for a reload (safe from a signal handler)."""
         self._reload.set()
+
+    def set_stale_after(self, seconds: float) -> None:
+        """A reload changed ``health.stale_after``: health and watchdog pings follow it."""
+        self.state.stale_after = seconds
+        if self.notifier.watchdog:
+            self.policy = WatchdogPolicy(self.notifier.watchdog, seconds)
 
     def close(self) -> None:
         """Stop the thread."""
@@ -154,20 +166,24 @@ class Supervisor:
                 self.notifier.ping()
                 self.pings += 1
                 last_ping = now
-            if self._reload.is_set():
-                self._reload.clear()
-                self._do_reload()
+            reloading = self._reloading is not None and self._reloading.is_alive()
+            if self._reload.is_set() and not reloading and not self.state.stopping:
+                self._reload.clear()  # a SIGHUP during a reload runs another one after it
+                self._reloading = threading.Thread(
+                    target=self._do_reload, name="reload", daemon=True
+                )
+                self._reloading.start()
             if now >= next_status:
                 self.notifier.status(self.status_line(now))
                 next_status = now + STATUS_INTERVAL
 
     def _do_reload(self) -> None:
-        if self.reloader is None:
+        if self._reload_config is None:
             log.warning("SIGHUP ignored: running without --config, nothing to re-read")
             return
         self.notifier.reloading()
         try:
-            self.reloader.reload()
+            self._reload_config()
         except Exception:
             log.exception("reload failed unexpectedly; keeping the running config")
         self.notifier.ready(self.status_line(time.monotonic()))

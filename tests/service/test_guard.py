@@ -96,3 +96,36 @@ def test_cpu_inference_runs_inline_and_an_edge_tpu_on_a_worker_thread() -> None:
         guard.close()
     assert cpu.threads == [threading.get_ident()] and cpu.closed
     assert tpu.threads and tpu.threads != [threading.get_ident()]
+
+
+def test_switch_build_on_an_edge_tpu_releases_first_and_restores_on_failure() -> None:
+    old = FakeDetector("usb")
+    guard = GuardedDetector(lambda: old, 5.0)
+    assert guard.exclusive
+    opened: list[FakeDetector] = []
+
+    def broken() -> FakeDetector:
+        raise DetectorError("no Edge TPU at usb:1")
+
+    def again() -> FakeDetector:
+        opened.append(FakeDetector("usb"))
+        return opened[-1]
+
+    guard._build = again  # what rebuilds the old config's detector
+    with pytest.raises(DetectorError, match="usb:1"):
+        guard.switch_build(broken)
+    assert len(opened) == 1 and guard.detect(IMAGE) == [PERSON]  # the old config's, rebuilt
+    new = FakeDetector("usb")
+    guard.switch_build(lambda: new)
+    assert guard.detect(IMAGE) == [PERSON] and new.threads
+    guard.close()
+
+
+def test_switch_uses_a_detector_built_elsewhere() -> None:
+    old, new = FakeDetector("cpu"), FakeDetector("cpu")
+    guard = GuardedDetector(lambda: old, 5.0)
+    assert not guard.exclusive
+    guard.switch(new, lambda: FakeDetector("cpu"))
+    assert old.closed and guard.detect(IMAGE) == [PERSON] and new.threads
+    guard.close()
+    assert new.closed

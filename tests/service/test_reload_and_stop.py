@@ -10,8 +10,8 @@ import pytest
 
 from edgecam.config.loader import parse_config
 from edgecam.rules.events import Event
+from edgecam.service.build import close_sinks
 from edgecam.service.reload import compare
-from edgecam.service.runner import _closer
 
 BASE = (
     "cameras:\n"
@@ -75,7 +75,7 @@ class SlowSink:
 def test_stop_waits_for_flushing_sinks_but_not_forever(caplog: pytest.LogCaptureFixture) -> None:
     quick, stuck = SlowSink(0.0), SlowSink(30.0)
     with caplog.at_level(logging.WARNING):
-        _closer(0.3)([quick, stuck])
+        close_sinks([quick, stuck], 0.3)
     assert quick.closed.is_set() and not stuck.closed.is_set()
     assert "SlowSink did not finish flushing within 0.3s" in caplog.text
     assert "stay in the outbox for the next start" in caplog.text

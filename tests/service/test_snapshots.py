@@ -9,7 +9,7 @@ import numpy as np
 from edgecam.service.snapshots import SnapshotJob, SnapshotWorker
 from edgecam.types import Frame, Image
 from tests.camera.fixtures import RecordingSink
-from tests.rules.test_snapshot import decode, event
+from tests.service.test_annotate import decode, event
 
 SMALL = np.zeros((48, 64, 3), np.uint8)
 

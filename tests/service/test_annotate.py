@@ -1,10 +1,9 @@
-"""Snapshots: rendering, the disk keeper's limits, and the pipeline handing them to sinks."""
+"""The one annotator (snapshots and latest frames), and the pipeline handing snapshots to sinks."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -13,9 +12,9 @@ from edgecam.config.models import CameraConfig, Config
 from edgecam.detect.detector import Detector
 from edgecam.rules.engine import RuleEngine
 from edgecam.rules.events import Event
-from edgecam.rules.snapshot import SnapshotStore, SnapshotStoreConfig, render_snapshot
+from edgecam.service.annotate import annotated_jpeg, render_snapshot, to_pixel
 from edgecam.service.pipeline import Pipeline
-from edgecam.types import Frame
+from edgecam.types import Detection, Frame
 from tests.helpers import DATA
 
 CAMERA = CameraConfig.model_validate(
@@ -43,7 +42,7 @@ def event(**fields: object) -> Event:
 
 def test_render_draws_box_and_zone() -> None:
     frame = Frame(np.zeros((120, 160, 3), np.uint8), 1, 0.0, 0.0, "c")
-    jpeg = render_snapshot(frame, event(zone="z"), CAMERA)
+    jpeg = render_snapshot(frame.image, event(zone="z"), CAMERA)
     assert jpeg[:2] == b"\xff\xd8"
     image = decode(jpeg)
     assert image.shape == (120, 160, 3)
@@ -51,22 +50,23 @@ def test_render_draws_box_and_zone() -> None:
     assert r > 150 and g < 120 and b < 120
     assert image[12, 80].max() > 100  # the zone's top edge (y = 0.1)
     assert image[100, 80].max() < 60  # nothing drawn inside the empty frame
-    line = render_snapshot(frame, event(line="l", box=None, direction="in"), CAMERA)
+    line = render_snapshot(frame.image, event(line="l", box=None, direction="in"), CAMERA)
     drawn = decode(line)
     assert drawn[60, 80].max() > 100  # the line down the middle
 
 
-def test_store_keeps_count_and_size_limits(tmp_path: Path) -> None:
-    store = SnapshotStore(SnapshotStoreConfig(path=tmp_path, max_files=3, max_bytes=10_000))
-    for i in range(5):
-        store.snapshot("cam", f"rule{i}", b"x" * 1000)
-    assert [p.name.split("_")[-1] for p in store.files] == ["rule2.jpg", "rule3.jpg", "rule4.jpg"]
-    assert sorted(tmp_path.glob("cam/*.jpg")) == sorted(store.files)
-    store.snapshot("cam", "big", b"x" * 9500)
-    assert [p.name.split("_")[-1] for p in store.files] == ["big.jpg"]
-    # A restart picks up what is on disk.
-    again = SnapshotStore(SnapshotStoreConfig(path=tmp_path, max_files=3, max_bytes=10_000))
-    assert again.files == store.files
+def test_snapshots_and_latest_frames_put_a_box_on_the_same_pixels() -> None:
+    # Both drew boxes through different pixel mappings once; now there is one.
+    image = np.zeros((100, 200, 3), np.uint8)
+    box = (0.25, 0.5, 0.75, 1.0)
+    snap = decode(render_snapshot(image, event(box=None), boxes=[box], quality=100))
+    det = Detection("person", 0, 0.9, box)
+    latest = decode(annotated_jpeg(image, [det], quality=100))
+    left, bottom = to_pixel(box[:2], 200, 100), to_pixel(box[2:], 200, 100)
+    assert bottom == (149, 99)  # 1.0 is the last pixel, not one past it
+    for drawn in (snap, latest):
+        assert drawn[75, left[0]].max() > 100  # the box's left edge, half-way down
+        assert drawn[75, left[0] - 3].max() < 60
 
 
 class Recorder:
