@@ -110,7 +110,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from edgecam.service.demo import demo_config
     from edgecam.service.logs import set_level
 
-    config = load_config(args.config) if args.config else demo_config()
+    config = load_config(args.config, check_machine=True) if args.config else demo_config()
     if not args.debug:
         set_level(config.log.level)
     if args.config is None:
@@ -144,7 +144,7 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 def _cmd_check_config(args: argparse.Namespace) -> int:
     from edgecam.config import load_config
 
-    config = load_config(args.file)
+    config = load_config(args.file, check_machine=True)
     print(f"{args.file}: OK ({len(config.cameras)} camera(s), {len(config.rules)} rule(s))")
     return 0
 

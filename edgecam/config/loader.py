@@ -13,17 +13,26 @@ from edgecam.errors import ConfigError
 Loc = tuple[str | int, ...]
 
 
-def load_config(path: str | Path) -> Config:
+def load_config(path: str | Path, *, check_machine: bool = False) -> Config:
     """Load and validate the config file at ``path``; raise :class:`ConfigError` on any problem.
 
     The file must be a regular file of bounded size whose YAML stays bounded when its aliases
     are expanded (:mod:`edgecam.config.yamlfile`), so a bad file can never hang or fill memory.
+    With ``check_machine`` the files it names, the model and the rules' labels are checked too
+    (:mod:`edgecam.config.check`): ``check-config``, ``run`` and a reload all do.
     """
     source = Path(path)
-    return parse_config(read_config_text(source), str(source), base_dir=source.parent)
+    text = read_config_text(source)
+    return parse_config(text, str(source), base_dir=source.parent, check_machine=check_machine)
 
 
-def parse_config(text: str, source: str = "<config>", base_dir: Path | None = None) -> Config:
+def parse_config(
+    text: str,
+    source: str = "<config>",
+    base_dir: Path | None = None,
+    *,
+    check_machine: bool = False,
+) -> Config:
     """Validate YAML ``text``; relative paths in it are resolved against ``base_dir``."""
     data, lines = parse_yaml(text, source)
     if data is None:
@@ -38,6 +47,11 @@ def parse_config(text: str, source: str = "<config>", base_dir: Path | None = No
         raise ConfigError(format_errors(err, source, lines)) from err
     if problems := config.reference_problems():
         raise ConfigError([_at(source, lines, loc, message) for loc, message in problems])
+    if check_machine:
+        from edgecam.config.check import machine_problems
+
+        if problems := machine_problems(config):
+            raise ConfigError([_at(source, lines, loc, message) for loc, message in problems])
     return config
 
 

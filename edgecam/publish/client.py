@@ -7,7 +7,8 @@ callback turns what happened into a small value and puts it on a queue, inside `
 from __future__ import annotations
 
 import logging
-import ssl
+import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,13 +69,24 @@ ClientWork = Connected | ConnectFailed | Disconnected | Acked | Received
 def read_password(path: Path) -> str:
     """The password in ``path`` (trailing newline removed); never logged."""
     try:
-        return path.read_text(encoding="utf-8").rstrip("\r\n")
+        # O_NONBLOCK and a regular file only: a FIFO or a device must not hang the start.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(0, "not a regular file")
+            data = os.read(fd, 4097)
+        finally:
+            os.close(fd)
+        text = data.decode("utf-8").rstrip("\r\n")
+        if len(data) > 4096 or not text:
+            raise OSError(0, "too large for a password" if text else "it is empty")
     except (OSError, UnicodeDecodeError) as err:
         reason = err.strerror if isinstance(err, OSError) else "not UTF-8 text"
         raise ConfigError(
             f"mqtt.password_file {path}: cannot read it ({reason}); "
             "put the broker password in it, readable by edgecam only"
         ) from err
+    return text
 
 
 def create_client(
@@ -110,20 +122,12 @@ def create_client(
 
 
 def _set_tls(client: Client, config: MqttConfig) -> None:
+    from edgecam.config.check import tls_context
+
     tls = config.tls
     assert tls is not None
-    try:
-        client.tls_set(
-            ca_certs=str(tls.ca_file) if tls.ca_file else None,
-            certfile=str(tls.certfile) if tls.certfile else None,
-            keyfile=str(tls.keyfile) if tls.keyfile else None,
-            cert_reqs=ssl.CERT_NONE if tls.insecure else ssl.CERT_REQUIRED,
-        )
-    except (OSError, ValueError) as err:
-        raise ConfigError(
-            f"mqtt.tls: cannot load the certificates ({err}); "
-            "check ca_file, certfile and keyfile (PEM files readable by edgecam)"
-        ) from err
+    # Our own context: an encrypted key is an error here, never a pass phrase prompt.
+    client.tls_set_context(tls_context(tls))
     if tls.insecure:
         client.tls_insecure_set(True)
         log.warning("mqtt.tls.insecure: the broker's certificate and host name are NOT verified")

@@ -180,7 +180,7 @@ class Service:
         assert self.config_path is not None
         log.info("reloading %s", self.config_path)
         try:
-            new = load_config(self.config_path)
+            new = load_config(self.config_path, check_machine=True)
         except ConfigError as err:
             problems = "; ".join(err.problems)
             log.error("reload failed: %s; keeping the running config", problems)

@@ -50,11 +50,11 @@ def test_usage_errors_exit_2() -> None:
         assert "Traceback" not in result.err
 
 
-def test_missing_video_is_a_runtime_error(tmp_path: Path) -> None:
+def test_missing_video_is_a_config_error_as_in_check_config(tmp_path: Path) -> None:
     config = tmp_path / "edgecam.yaml"
     config.write_text("cameras:\n  cam: {source: {type: file, path: gone.avi}}\n")
     result = run_edgecam(["run", "--config", str(config)])
-    assert result.code == 1
+    assert result.code == 2  # the same verdict as check-config's, before anything starts
     assert "gone.avi not found" in result.err and "Traceback" not in result.err
 
 

@@ -92,6 +92,7 @@ def test_durations() -> None:
 def test_check_config_cli(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text(GOOD)
+    (tmp_path / "clip.avi").write_bytes(b"a video file")  # check-config sees that it exists
     result = run_edgecam(["check-config", str(good)])
     assert result.code == 0, result.err
     assert "OK" in result.out

@@ -1,0 +1,236 @@
+"""What a valid config needs from the machine: the files it names, the model and its labels.
+
+Run by ``check-config``, by ``run`` before anything starts and by a reload, so all three give the
+same verdict, and a config that passes ``check-config`` (``ExecStartPre=``) does start. Nothing
+here opens a camera, connects to a broker or touches an accelerator.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ssl
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from edgecam.errors import ConfigError, EdgecamError, ModelError
+
+if TYPE_CHECKING:
+    from edgecam.config.models import Config
+    from edgecam.detect.config import ModelConfig
+    from edgecam.publish.config import TlsConfig
+
+Loc = tuple[str | int, ...]
+Problem = tuple[Loc, str]
+
+
+def machine_problems(config: Config) -> list[Problem]:
+    """Every problem of ``config`` on this machine, each with the key path it comes from."""
+    problems: list[Problem] = []
+    problems += _source_problems(config)
+    if config.mqtt is not None:
+        problems += _mqtt_problems(config)
+    labels, model_problems = model_labels(config.model)
+    problems += model_problems
+    if labels is not None:
+        problems += label_problems(config, labels)
+    return problems
+
+
+def _readable(path: Path, what: str) -> str | None:
+    """Why ``path`` cannot be read as a file (None if it can)."""
+    try:
+        with path.open("rb") as file:
+            file.read(1)
+    except FileNotFoundError:
+        return f"{what} {path} not found; check the path"
+    except IsADirectoryError:
+        return f"{what} {path} is a directory; give a file"
+    except PermissionError:
+        return f"{what} {path} is not readable by this user; fix its owner or mode"
+    except OSError as err:
+        return f"{what} {path}: cannot read it ({err.strerror})"
+    return None
+
+
+def _source_problems(config: Config) -> list[Problem]:
+    problems: list[Problem] = []
+    for name, camera in config.cameras.items():
+        source = camera.source
+        loc: Loc = ("cameras", name, "source")
+        if source.type == "file":
+            if (why := _readable(source.path, "video file")) is not None:
+                problems.append(((*loc, "path"), why))
+        elif source.type == "image":
+            for index, path in enumerate(source.paths):
+                if (why := _readable(path, "image")) is not None:
+                    problems.append(((*loc, "paths", index), why))
+    return problems
+
+
+def _mqtt_problems(config: Config) -> list[Problem]:
+    from edgecam.publish.client import read_password
+
+    mqtt = config.mqtt
+    assert mqtt is not None
+    problems: list[Problem] = []
+    if mqtt.password_file is not None:
+        try:
+            read_password(mqtt.password_file)
+        except EdgecamError as err:
+            problems.append(
+                (("mqtt", "password_file"), str(err).removeprefix("mqtt.password_file "))
+            )
+    if mqtt.tls is not None:
+        try:
+            tls_context(mqtt.tls)
+        except TlsFileError as err:
+            problems.append((("mqtt", "tls", err.key), err.message))
+    return problems
+
+
+class TlsFileError(ConfigError):
+    """A TLS file named by ``mqtt.tls.<key>`` cannot be used."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        self.message = message
+        super().__init__(f"mqtt.tls.{key}: {message}")
+
+
+class _EncryptedKeyError(Exception):
+    pass
+
+
+def _no_passphrase() -> str:
+    # OpenSSL would otherwise ask on the terminal ("Enter PEM pass phrase") and hang a service.
+    raise _EncryptedKeyError
+
+
+def tls_context(tls: TlsConfig) -> ssl.SSLContext:
+    """The TLS context for the broker; :class:`TlsFileError` naming the file that is wrong."""
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    if tls.insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if tls.ca_file is not None:
+        _load(tls.ca_file, "ca_file", "CA certificate", lambda: context.load_verify_locations(
+            cafile=str(tls.ca_file)
+        ))  # fmt: skip
+    if tls.certfile is not None and tls.keyfile is not None:
+        certfile, keyfile = tls.certfile, tls.keyfile
+        for key, path in (("certfile", certfile), ("keyfile", keyfile)):
+            if (why := _readable(path, key)) is not None:
+                raise TlsFileError(key, why)
+        try:
+            context.load_cert_chain(str(certfile), str(keyfile), password=_no_passphrase)
+        except _EncryptedKeyError as err:
+            raise TlsFileError(
+                "keyfile",
+                f"{keyfile} is encrypted (it wants a pass phrase, and a service cannot type "
+                "one); decrypt it: openssl pkey -in KEY -out PLAIN_KEY, readable by edgecam only",
+            ) from err
+        except ssl.SSLError as err:
+            raise TlsFileError(
+                "certfile",
+                f"{certfile} and {keyfile} are not a PEM certificate and its private key "
+                f"({err.reason or err}); check both files",
+            ) from err
+    return context
+
+
+def _load(path: Path, key: str, what: str, load: Callable[[], None]) -> None:
+    if (why := _readable(path, key)) is not None:
+        raise TlsFileError(key, why)
+    try:
+        load()
+    except (ssl.SSLError, ValueError) as err:
+        reason = getattr(err, "reason", None) or err
+        raise TlsFileError(key, f"{path} is not a PEM {what} ({reason}); check the file") from err
+
+
+def model_labels(model: ModelConfig) -> tuple[dict[int, str] | None, list[Problem]]:
+    """The model's labels, and the problems of its model and label files."""
+    from edgecam.detect.labels import read_labels
+
+    problems: list[Problem] = []
+    labels: dict[int, str] | None = None
+    try:
+        labels = read_labels(model.labels_path)
+    except EdgecamError as err:
+        problems.append((("model", "labels"), str(err)))
+    try:
+        _inspect_model(model, labels)
+    except EdgecamError as err:
+        key = "labels" if str(err).startswith("label file") else "path" if model.path else "name"
+        problems.append((("model", key), str(err)))
+        if key == "labels":
+            labels = None
+    return labels, problems
+
+
+def _inspect_model(model: ModelConfig, labels: dict[int, str] | None) -> None:
+    """Load the model on the CPU as the detector would (no accelerator); ModelError if unfit."""
+    from edgecam.detect import model as tflite
+    from edgecam.detect.labels import check_labels_fit
+
+    path = model.model_file()
+    data = tflite.check_model_file(path)
+    if model.device not in ("auto", "cpu"):
+        tflite.check_model_file(model.model_file(edgetpu=True))
+    if tflite.is_edgetpu_model(data):
+        if model.device == "cpu":
+            raise EdgecamError(
+                f"model {path} is compiled for the Edge TPU and cannot run on the CPU; use the "
+                "CPU build (the same name without _edgetpu) or set model.device: auto"
+            )
+        return  # only an Edge TPU can load it; its delegate is not touched here
+    interpreter = _cpu_interpreter(path)
+    tflite.read_input(interpreter, path)
+    tflite.read_outputs(interpreter, path)
+    if labels is not None:
+        check_labels_fit(labels, tflite.count_classes(interpreter), str(model.labels_path))
+
+
+def _cpu_interpreter(path: Path) -> Any:
+    """The model on the plain CPU kernels: no XNNPACK weight packing, so it loads fast."""
+    from edgecam.detect.runtime import find_runtime
+
+    runtime = find_runtime()
+    module = sys.modules[runtime.interpreter_class.__module__]
+    resolver = getattr(module, "OpResolverType", None)
+    options: dict[str, Any] = {}
+    if resolver is not None:
+        options["experimental_op_resolver_type"] = resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    try:
+        interpreter = runtime.interpreter_class(model_path=str(path), num_threads=1, **options)
+        interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ModelError(
+            f"model file {path} cannot be loaded: {reason}; check that it is a complete "
+            "TFLite SSD model (download it again if truncated)"
+        ) from err
+    return interpreter
+
+
+def label_problems(config: Config, labels: dict[int, str]) -> list[Problem]:
+    """Rule labels and ``model.min_scores`` keys the model cannot produce."""
+    known = sorted(set(labels.values()))
+    wrong: list[tuple[Loc, str]] = []
+    for index, rule in enumerate(config.rules):
+        for position, label in enumerate(getattr(rule, "labels", ())):
+            if label not in known:
+                wrong.append((("rules", index, "labels", position), label))
+    wrong += [(("model", "min_scores", label), label) for label in config.model.min_scores]
+    wrong = [(loc, label) for loc, label in wrong if label not in known]
+    source = config.model.labels_path.name
+    listed = ", ".join(known[:100]) + (", ..." if len(known) > 100 else "")
+    problems: list[Problem] = []
+    for number, (loc, label) in enumerate(wrong):
+        close = difflib.get_close_matches(label, known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        which = f"its {len(known)} labels ({source}): {listed}" if number == 0 else "see above"
+        problems.append((loc, f"{label!r} is not a label of the model{hint}; {which}"))
+    return problems
