@@ -1,0 +1,255 @@
+"""A corpus of bad configs, broken model and label files and bad files a config names.
+
+Each gets one clean error naming the line and the fix, and ``check-config`` and ``run`` give the
+same verdict (exit 2, the same lines): what passes ``ExecStartPre=edgecam check-config`` starts.
+Both commands run in-process through ``main``; a few run as subprocesses too, as systemd would.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from edgecam import bundled
+from edgecam.cli import main
+from tests.helpers import DATA, run_edgecam
+from tests.publish.broker import Certs, make_certs
+
+MODEL = bundled.model_file(bundled.MODEL)
+CAMERA = "cameras:\n  porch: {source: {type: file, path: clip.avi}}\n"
+RULE = "rules:\n  - {name: people, kind: presence, labels: [person]}\n"
+
+# name: (config text, a part of the expected error)
+CONFIGS: dict[str, tuple[str, str]] = {
+    "unknown section": (CAMERA + "modle: {}\n", "3: modle: unknown key"),
+    "wrong type": (CAMERA + "model: {threads: many}\n", "3: model.threads: Input should be"),
+    "out of range": (CAMERA + "model: {threshold: 2}\n", "3: model.threshold: Input should be"),
+    "no cameras": ("model: {}\n", "cameras: required key is missing"),
+    "empty cameras": ("cameras: {}\n", "1: cameras: Dictionary should have at least 1 item"),
+    "bad duration": (
+        CAMERA + "health: {stale_after: 5 parsecs}\n",
+        "3: health.stale_after: Value error, expected a duration such as 30s, 2m or 1h "
+        "(got '5 parsecs')",
+    ),
+    "negative duration": (
+        CAMERA + "health: {stale_after: -5s}\n",
+        "a duration cannot be negative (got '-5s')",
+    ),
+    "rule camera": (
+        CAMERA + "rules:\n  - {name: r, kind: presence, camera: garage}\n",
+        "4: rules.0.camera: unknown camera 'garage'; known: porch",
+    ),
+    "rule zone": (
+        CAMERA + "rules:\n  - {name: r, kind: presence, zone: lawn}\n",
+        "4: rules.0.zone: camera 'porch' has no zone 'lawn'",
+    ),
+    "duplicate rule": (
+        CAMERA + RULE + "  - {name: people, kind: presence}\n",
+        "5: rules.1.name: duplicate rule name 'people'",
+    ),
+    "duplicate key": (
+        "model: {}\n" + CAMERA + "model: {threads: 2}\n",
+        "4: model: given twice (first at line 1)",
+    ),
+    "unclosed bracket": (
+        CAMERA + "rules: [\n  {name: r, kind: presence}\nhttp: {}\n",
+        "3: YAML syntax error: the '[' opened here is not closed",
+    ),
+    "tab indent": (CAMERA + "model:\n\tthreads: 2\n", "YAML syntax error"),
+    "not a mapping": ("- cameras\n", "1: the config must be a mapping of sections"),
+    "alias bomb": (
+        'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+        + "".join(
+            f"{n}: &{n} [" + ",".join([f"*{p}"] * 9) + "]\n"
+            for p, n in zip("abcdefg", "bcdefgh", strict=True)
+        ),
+        "YAML alias *e makes the config expand to more than 20000 values",
+    ),
+    "device name": (CAMERA + "device: {name: porch pi}\n", "3: device.name: String should match"),
+    "password without user": (
+        CAMERA + "mqtt: {password_file: pw}\n",
+        "3: mqtt: Value error, password_file needs username",
+    ),
+    "port": (CAMERA + "mqtt: {port: 70000}\n", "3: mqtt.port: Input should be less than"),
+    "cert without key": (
+        CAMERA + "mqtt: {tls: {certfile: client.pem}}\n",
+        "certfile and keyfile go together",
+    ),
+    "http listen": (CAMERA + "http: {listen: everywhere}\n", "3: http.listen:"),
+    "unknown model": (CAMERA + "model: {name: yolo}\n", "3: model.name: unknown built-in model"),
+    "name and path": (
+        CAMERA + f"model: {{name: coco, path: {MODEL}}}\n",
+        "give model.name (a built-in) or",
+    ),
+    "rule label": (
+        CAMERA + "rules:\n  - {name: r, kind: presence, labels: [persn]}\n",
+        "4: rules.0.labels.0: 'persn' is not a label of the model (did you mean 'person'?); "
+        "its 80 labels (coco_labels.txt): airplane, apple,",
+    ),
+    "min_scores label": (
+        CAMERA + "model: {min_scores: {cars: 0.6}}\n",
+        "3: model.min_scores.cars: 'cars' is not a label of the model (did you mean 'car'?)",
+    ),
+    "label of the person model": (
+        CAMERA + "model: {name: ssdlite-person}\n" + RULE.replace("person", "car"),
+        "rules.0.labels.0: 'car' is not a label of the model; its 1 labels",
+    ),
+    # The files a config names.
+    "video missing": (
+        CAMERA.replace("clip.avi", "gone.avi"),
+        "2: cameras.porch.source.path: video file",
+    ),
+    "video is a directory": (CAMERA.replace("clip.avi", "subdir"), "is a directory; give a file"),
+    "image missing": (
+        "cameras:\n  a: {source: {type: image, paths: [dog.jpg, gone.jpg]}}\n",
+        "2: cameras.a.source.paths.1: image",
+    ),
+    "password file missing": (
+        CAMERA + "mqtt: {username: u, password_file: gone}\n",
+        "3: mqtt.password_file: ",
+    ),
+    "password file is a FIFO": (
+        CAMERA + "mqtt: {username: u, password_file: fifo}\n",
+        "(not a regular file); put the broker password in it",
+    ),
+    "password file empty": (
+        CAMERA + "mqtt: {username: u, password_file: empty}\n",
+        "(it is empty)",
+    ),
+    "CA missing": (CAMERA + "mqtt: {tls: {ca_file: gone.pem}}\n", "3: mqtt.tls.ca_file: ca_file"),
+    "CA not a certificate": (
+        CAMERA + "mqtt: {tls: {ca_file: clip.avi}}\n",
+        "clip.avi is not a PEM CA certificate",
+    ),
+    "cert not a certificate": (
+        CAMERA + "mqtt: {tls: {certfile: clip.avi, keyfile: client.key}}\n",
+        "mqtt.tls.certfile: ",
+    ),
+    "encrypted key": (
+        CAMERA + "mqtt: {tls: {certfile: client.pem, keyfile: encrypted.key}}\n",
+        "encrypted.key is encrypted (it wants a pass phrase, and a service cannot type one)",
+    ),
+    "key missing": (
+        CAMERA + "mqtt: {tls: {certfile: client.pem, keyfile: gone.key}}\n",
+        "mqtt.tls.keyfile: keyfile",
+    ),
+}
+
+
+def _model(tmp: Path, name: str, make: Callable[[bytes], bytes]) -> str:
+    (tmp / name).write_bytes(make(MODEL.read_bytes()))
+    return name
+
+
+def _flip(data: bytes) -> bytes:
+    out = bytearray(data)
+    for i in range(0, len(out), 997):
+        out[i] ^= 0xFF
+    return bytes(out)
+
+
+# name: (model section, expected error part); files are made by _broken_files.
+MODELS: dict[str, tuple[str, str]] = {
+    "model missing": ("{path: gone.tflite}", "gone.tflite not found; check model.path"),
+    "model empty": ("{path: empty.tflite}", "is not a TFLite model (no TFL3 identifier)"),
+    "model random": ("{path: random.tflite}", "is not a TFLite model"),
+    "model text": ("{path: text.tflite}", "is not a TFLite model"),
+    "model truncated": ("{path: half.tflite}", "cannot be loaded"),
+    "model head only": ("{path: head.tflite}", "cannot be loaded"),
+    "model bits flipped": ("{path: flipped.tflite}", "cannot be loaded"),
+    "model directory": ("{path: subdir}", "cannot read model file"),
+    "edgetpu model on cpu": (
+        f"{{path: {bundled.model_file(bundled.EDGETPU_MODEL)}, device: cpu}}",
+        "is compiled for the Edge TPU and cannot run on the CPU",
+    ),
+    "labels missing": ("{labels: gone.txt}", "gone.txt not found; check model.labels"),
+    "labels empty": ("{labels: empty}", "is empty"),
+    "labels directory": ("{labels: subdir}", "cannot read label file"),
+    "labels not UTF-8": ("{labels: latin1.txt}", "cannot read label file"),
+    "labels duplicate id": ("{labels: twice.txt}", "class id 1 appears twice"),
+    "labels beyond the model": ("{labels: far.txt}", "has class ids up to 500"),
+    "labels shifted": ("{labels: short.txt}", "names would be shifted"),
+    "labels mixed": ("{labels: mixed.txt}", "lacks the class id the others have"),
+}
+
+
+def _broken_files(tmp: Path, certs: Certs) -> None:
+    rng = random.Random(16)
+    (tmp / "clip.avi").symlink_to(DATA / "vtest.avi")
+    shutil.copy(DATA / "dog.jpg", tmp / "dog.jpg")
+    (tmp / "subdir").mkdir()
+    os.mkfifo(tmp / "fifo")
+    (tmp / "empty").write_text("")
+    shutil.copy(certs.server_cert, tmp / "client.pem")
+    shutil.copy(certs.server_key, tmp / "client.key")
+    subprocess.run(
+        ["openssl", "pkey", "-in", str(certs.server_key), "-aes256", "-passout", "pass:secret",
+         "-out", str(tmp / "encrypted.key")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    _model(tmp, "empty.tflite", lambda _: b"")
+    _model(tmp, "random.tflite", lambda _: rng.randbytes(100_000))
+    _model(tmp, "text.tflite", lambda _: b"not a model\n")
+    _model(tmp, "half.tflite", lambda d: d[: len(d) // 2])
+    _model(tmp, "head.tflite", lambda d: d[:1000])
+    _model(tmp, "flipped.tflite", _flip)
+    (tmp / "latin1.txt").write_bytes("0 personne\n1 vélo\n".encode("latin-1"))
+    (tmp / "twice.txt").write_text("0 person\n1 bicycle\n1 car\n")
+    (tmp / "far.txt").write_text("0 person\n500 dragon\n")
+    (tmp / "short.txt").write_text("person\nbicycle\ncar\n")
+    (tmp / "mixed.txt").write_text("0 person\n1 bicycle\n2 car\nmotorcycle\n3 airplane\n")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory with every bad config, and the files they name."""
+    tmp = tmp_path_factory.mktemp("corpus")
+    _broken_files(tmp, make_certs(tmp / "certs"))
+    for name, (text, _) in CONFIGS.items():
+        (tmp / f"{name.replace(' ', '_')}.yaml").write_text(text)
+    for name, (model, _) in MODELS.items():
+        (tmp / f"{name.replace(' ', '_')}.yaml").write_text(CAMERA + RULE + f"model: {model}\n")
+    return tmp
+
+
+CASES = {**CONFIGS, **MODELS}
+
+
+def _verdict(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(args)
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_check_config_and_run_give_the_same_clean_error(
+    corpus: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = corpus / f"{name.replace(' ', '_')}.yaml"
+    checked = _verdict(["check-config", str(path)], capsys)
+    ran = _verdict(["run", "--config", str(path)], capsys)
+    assert checked == ran, f"check-config: {checked}\nrun: {ran}"
+    code, err = checked
+    assert code == 2, err
+    assert err.startswith(f"edgecam: error: {path}:"), err
+    assert CASES[name][1] in err, err
+    assert "Traceback" not in err and "internal error" not in err
+
+
+def test_corpus_size() -> None:
+    configs = [n for n in CONFIGS if not n.startswith(("video", "image", "password", "CA"))]
+    assert len(configs) >= 25 and len(MODELS) >= 15 and len(CONFIGS) - len(configs) >= 5
+
+
+@pytest.mark.parametrize("name", ["encrypted key", "rule label", "model truncated"])
+def test_as_subprocesses_too(corpus: Path, name: str) -> None:
+    path = corpus / f"{name.replace(' ', '_')}.yaml"
+    checked = run_edgecam(["check-config", str(path)], timeout=60)
+    ran = run_edgecam(["run", "--config", str(path)], timeout=60)  # never a pass phrase prompt
+    assert (checked.code, checked.err) == (ran.code, ran.err) == (2, checked.err)
+    assert CASES[name][1] in checked.err
