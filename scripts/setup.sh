@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up edgecam in ./.venv on Debian 12 or Raspberry Pi OS (Bookworm); safe to run again.
 #   scripts/setup.sh          the service (and the built-in demo)
-#   scripts/setup.sh --test   also what the test suite needs (mosquitto, pytest, ruff, mypy)
+#   scripts/setup.sh --test   also what the test suite needs (mosquitto, chromium, pytest, ruff, mypy)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +21,9 @@ if [ "$want_test" = 1 ]; then
   command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || packages+=(mosquitto)
   command -v openssl >/dev/null || packages+=(openssl)
   command -v systemd-analyze >/dev/null || packages+=(systemd)
+  # The web page is tested in Debian's headless Chromium, driven through chromedriver.
+  [ -x /usr/bin/chromium ] || packages+=(chromium)
+  [ -x /usr/bin/chromedriver ] || packages+=(chromium-driver)
 fi
 [ "$on_pi" = 1 ] && ! python3 -c "import picamera2" 2>/dev/null && packages+=(python3-picamera2)
 if [ "${#packages[@]}" -gt 0 ]; then
