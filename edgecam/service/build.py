@@ -43,13 +43,13 @@ EndpointFactory = Callable[["Service"], Endpoint | None]
 
 def web_endpoint(service: Service) -> Endpoint | None:
     """The web server of ``service.config.http``, or None when off or it cannot listen."""
-    from edgecam.web.build import build_web, waiting_reload
+    from edgecam.web.build import build_web
 
     state = service.state
     return build_web(
         service.config, service.pipeline, health=state.health, camera_status=state.camera_status,
         registry=service.registry, recent=service.recent, config_path=service.config_path,
-        reload=waiting_reload(service.supervisor.request_reload, lambda: service.reloads),
+        reload=service.reload,
     )  # fmt: skip
 
 

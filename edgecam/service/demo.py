@@ -13,7 +13,8 @@ def demo_config() -> Config:
             "device": {"name": "demo"},
             "cameras": {
                 "demo": {
-                    "source": {"type": "file", "path": str(bundled.demo_clip())},
+                    # Looped, so the page (its URL is printed) has something to show.
+                    "source": {"type": "file", "path": str(bundled.demo_clip()), "loop": True},
                     # A line across the plaza where people walk left and right.
                     "lines": {"crossing": {"points": [[0.45, 0.25], [0.45, 0.65]]}},
                 },

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,23 +18,6 @@ from edgecam.web.server import WebServer
 
 log = logging.getLogger(__name__)
 
-RELOAD_WAIT = 20.0
-"""Seconds an Apply waits for the service to report the reload done."""
-
-
-def waiting_reload(request: Callable[[], None], count: Callable[[], int]) -> Callable[[], bool]:
-    """A ``reload()`` that asks for one (``request``) and waits until ``count()`` goes up."""
-
-    def reload() -> bool:
-        before = count()
-        request()
-        deadline = time.monotonic() + RELOAD_WAIT
-        while count() == before and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return count() > before
-
-    return reload
-
 
 def build_web(
     config: Config,
@@ -48,14 +30,21 @@ def build_web(
     config_path: Path | None,
     reload: Callable[[], bool],
 ) -> WebServer | None:
-    """The server for ``config.http``, or None when it is off or cannot listen (logged)."""
+    """The server for ``config.http``, or None when it is off or cannot listen (logged).
+
+    ``reload()`` re-reads the config file and applies it (True if applied); the editor calls it
+    after writing. Without a config file (the demo) the server prints its URL once started.
+    """
     if not config.http.enabled:
         return None
     view = PipelineView(pipeline, health, camera_status)
     editor = ConfigEditor(config_path, config.http.allow_config_write, reload)
     try:
-        return WebServer(config.http, view, registry, extra={"recent": recent, "editor": editor})
+        server = WebServer(config.http, view, registry, extra={"recent": recent, "editor": editor})
     except ConfigError as err:
         # Detection matters more than its dashboard: run on, and say why /healthz is missing.
         log.error("%s; running without the HTTP endpoint", err)
         return None
+    if config_path is None:  # the demo: show a new user where to look
+        server.banner = "edgecam demo: open {url} to watch it (Ctrl-C stops)"
+    return server

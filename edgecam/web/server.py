@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import socket
+import sys
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -146,6 +147,8 @@ class WebServer:
                 timeout_graceful_shutdown=int(SHUTDOWN_GRACE),
             )
         )
+        self.banner: str | None = None
+        """A line printed to stderr once serving, ``{url}`` replaced (the demo says where to look)."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._serve, name="http", daemon=True)
 
@@ -165,6 +168,8 @@ class WebServer:
         """Start serving."""
         self._thread.start()
         log.info("HTTP endpoint on %s (pages, /healthz, /metrics, /api)", self.url)
+        if self.banner:
+            print(self.banner.format(url=self.url), file=sys.stderr, flush=True)
 
     def _serve(self) -> None:
         async def serve() -> None:
