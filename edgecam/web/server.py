@@ -148,7 +148,7 @@ class WebServer:
             )
         )
         self.banner: str | None = None
-        """A line printed to stderr once serving, ``{url}`` replaced (the demo says where to look)."""
+        """Printed to stderr once serving, ``{url}`` filled in (the demo says where to look)."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._serve, name="http", daemon=True)
 
