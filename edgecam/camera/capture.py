@@ -20,6 +20,7 @@ from typing import Literal
 from edgecam.camera.base import FrameSource, RecordedSource
 from edgecam.camera.slot import LatestFrameSlot
 from edgecam.errors import CameraError
+from edgecam.ratelimit import RateLimitedLog
 from edgecam.types import Frame, Image
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class CaptureThread(threading.Thread):
         self.slot = slot
         self.policy = policy or ReconnectPolicy()
         self.live = is_live(source)
+        self._noisy = RateLimitedLog(log)
         self._recorded = source if isinstance(source, RecordedSource) else None
         """The source, when its frames carry their own (video) time."""
         self._stop_event = stop
@@ -202,7 +204,7 @@ class CaptureThread(threading.Thread):
             f"camera {self.source.name!r}: read failed: {type(err).__name__}: {err}"
         )  # fmt: skip
         self._note_error(wrapped)
-        log.warning("%s; reconnecting", wrapped)
+        self._noisy.warning("lost", "%s; reconnecting", wrapped)
         self.source.close()
         self._opened = False
 

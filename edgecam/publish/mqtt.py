@@ -50,6 +50,7 @@ from edgecam.publish.topics import (
     rule_targets,
     stats_payload,
 )
+from edgecam.ratelimit import RateLimitedLog
 from edgecam.rules.events import Event
 
 if TYPE_CHECKING:
@@ -136,6 +137,8 @@ class MqttSink:
         self._draining = False
         self._unreachable_logged = False
         self._closing_at: float | None = None
+        self._noisy = RateLimitedLog(log)
+        """Warnings a neighbour on the broker could flood us with (commands, refusals)."""
         self.rejected = 0
         """Events the broker refused (a failure reason code in PUBACK); logged, not resent."""
         self.published = 0
@@ -279,7 +282,9 @@ class MqttSink:
             return
         if failed:
             self.rejected += 1
-            log.error("MQTT: the broker refused event #%d (%s); dropped", seq, reason)
+            self._noisy.error(
+                "refused", "MQTT: the broker refused event #%d (%s); dropped", seq, reason
+            )
         else:
             self.published += 1
         acked.append(seq)
@@ -427,21 +432,31 @@ class MqttSink:
         if camera is None:
             return
         if retain:
-            log.info("MQTT: ignoring a retained command on %s (commands are never retained)", topic)
+            self._noisy.log(
+                logging.INFO, "retained", "MQTT: ignoring a retained command on %s "
+                "(commands are never retained)", topic,
+            )  # fmt: skip
             return
         enabled = parse_switch(payload)
         if enabled is None:
-            log.warning("MQTT: bad payload %r on %s; expected ON or OFF", payload[:40], topic)
+            self._noisy.warning(
+                "payload", "MQTT: bad payload %r on %s; expected ON or OFF", payload[:40], topic
+            )
             return
         if camera not in self._retained.cameras:
-            log.warning("MQTT: %s names an unknown camera %r; ignored", topic, camera)
+            self._noisy.warning(
+                "camera", "MQTT: %s names an unknown camera %r; ignored", topic, camera
+            )
             return
         handler = self.on_detect_command
         if handler is not None:
             try:
                 handler(camera, enabled)
-            except Exception:
-                log.exception("MQTT: the detect command handler failed for camera %s", camera)
+            except Exception as err:
+                log.debug("detect command handler traceback", exc_info=True)
+                self._noisy.error(
+                    "handler", "MQTT: the detect command failed for camera %s: %s", camera, err
+                )
                 return
         self._publish_retained(self.topics.detect_state(camera), ON if enabled else OFF)
 
@@ -456,4 +471,5 @@ class MqttSink:
                 info.wait_for_publish(timeout=2.0)
         client.disconnect()
         client.loop_stop()
+        self._noisy.flush()
         log.info("MQTT: disconnected, %d event(s) left in the outbox", self._outbox.depth)

@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import Field
 
 from edgecam.config.base import ConfigPath, StrictModel
+from edgecam.ratelimit import RateLimitedLog
 from edgecam.rules.events import Event
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class SnapshotStore:
         self._files: list[tuple[Path, int]] = []
         self._bytes = 0
         self._seq = 0
+        self._noisy = RateLimitedLog(log)
         self._scan()
 
     def _scan(self) -> None:
@@ -62,7 +64,7 @@ class SnapshotStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(jpeg)
         except OSError as err:
-            log.warning("cannot write snapshot %s: %s", path, err)
+            self._noisy.warning("write", "cannot write snapshot %s: %s", path, err)
             return
         self._files.append((path, len(jpeg)))
         self._bytes += len(jpeg)

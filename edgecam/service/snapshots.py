@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from edgecam.publish.base import TakesSnapshots
+from edgecam.ratelimit import RateLimitedLog
 from edgecam.rules.events import Event
 from edgecam.service.annotate import render_snapshot
 from edgecam.types import Box, Frame, Image
@@ -57,6 +58,7 @@ class SnapshotWorker:
         self._thread: threading.Thread | None = None
         self.rendered = 0
         self.dropped = 0
+        self._noisy = RateLimitedLog(log)
 
     def submit(self, job: SnapshotJob) -> None:
         """Queue a job without waiting; starts the thread on first use."""
@@ -98,8 +100,9 @@ class SnapshotWorker:
                 job = self._jobs.popleft()
             try:
                 self._render(job)
-            except Exception:  # one bad frame or sink must not end the snapshots
-                log.exception("snapshot of %s failed", job.frame.camera)
+            except Exception as err:  # one bad frame or sink must not end the snapshots
+                log.debug("snapshot traceback", exc_info=True)
+                self._noisy.error("render", "snapshot of %s failed: %r", job.frame.camera, err)
 
     def _render(self, job: SnapshotJob) -> None:
         frame = job.frame
@@ -112,5 +115,8 @@ class SnapshotWorker:
             for sink in job.sinks:
                 try:
                     sink.snapshot(frame.camera, event.rule, jpeg)
-                except Exception:  # the other sinks still get theirs
-                    log.exception("snapshot sink %s failed", type(sink).__name__)
+                except Exception as err:  # the other sinks still get theirs
+                    log.debug("snapshot sink traceback", exc_info=True)
+                    self._noisy.error(
+                        "sink", "snapshot sink %s failed: %r", type(sink).__name__, err
+                    )

@@ -80,6 +80,7 @@ def test_check_config_never_shows_the_password(tmp_path: Path) -> None:
         "cameras: {c: {source: {type: file, path: clip.avi}}}\n"
         f"mqtt: {{username: u, password_file: {secret}, tls: {{insecure: true}}}}\n"
     )
+    (tmp_path / "clip.avi").write_bytes(b"a video")  # check-config checks that it exists
     result = run_edgecam(["check-config", str(config)])
     assert result.code == 0, result.err
     assert "hunter2" not in result.out + result.err
