@@ -11,39 +11,76 @@ import numpy as np
 
 from edgecam import bundled
 from edgecam.config.models import Config
-from edgecam.detect.config import ModelConfig
+from edgecam.detect.config import ModelConfig, model_from_args
 from edgecam.detect.detector import Detector
+from edgecam.errors import ConfigError
 from edgecam.rules.engine import RuleEngine
 from edgecam.service.guard import GuardedDetector
 from edgecam.service.pipeline import Pipeline
 
 
 def run_bench(
-    config_path: Path | None, iterations: int, frames: int, rounds: int = 5
+    config_path: Path | None,
+    iterations: int,
+    frames: int,
+    rounds: int = 5,
+    *,
+    model: str | None = None,
+    every: bool = False,
 ) -> dict[str, object]:
     """Measure ``invoke_ms`` (bare loop) and ``pipeline_fps`` (decode, detect, rules).
 
     The two are measured in alternating rounds and each summarised by its median, so that a
-    slow spell of a shared machine weighs on both alike and the ratio stays meaningful.
+    slow spell of a shared machine weighs on both alike and the ratio stays meaningful. With
+    ``every``, each built-in model (on the CPU) takes its turn in every round.
     """
     from edgecam.config import load_config
 
+    if every and (model or config_path):
+        raise ConfigError("bench --all measures the built-ins: leave out --model and --config")
     config = load_config(config_path) if config_path else None
-    detector = Detector.from_config(config.model if config else ModelConfig())
-    # The pipeline gets the detector through the same guard as in the service.
+    if every:
+        models = [ModelConfig(name=name, device="cpu") for name in bundled.BUILTINS]
+    elif model:
+        base = config.model.model_dump(exclude={"name", "path", "labels"}) if config else {}
+        models = [model_from_args(model, None, base)]
+    else:
+        models = [config.model if config else ModelConfig()]
     limit = (config or Config.model_validate(_demo(1))).health.invoke_timeout
-    guarded = GuardedDetector(lambda: detector, limit)
-    bare: list[float] = []
-    piped: list[float] = []
+    detectors = [Detector.from_config(m) for m in models]
+    # The pipeline gets the detector through the same guard as in the service.
+    guards = [GuardedDetector(lambda d=d: d, limit) for d in detectors]  # type: ignore[misc]
+    bare: list[list[float]] = [[] for _ in detectors]
+    piped: list[list[float]] = [[] for _ in detectors]
     per_round = max(1, frames // rounds)
     for _ in range(rounds):
-        bare.append(bare_invoke_ms(detector, max(1, iterations // rounds)))
-        piped.append(_pipeline_fps(guarded, per_round))
+        for i, detector in enumerate(detectors):
+            bare[i].append(bare_invoke_ms(detector, max(1, iterations // rounds)))
+            piped[i].append(_pipeline_fps(guards[i], per_round))
+    rows = [
+        _row(d, b, p, per_round * rounds, rounds)
+        for d, b, p in zip(detectors, bare, piped, strict=True)
+    ]
+    for guard in guards:
+        guard.close()  # closes the detector on the guard's thread
+    if not every:
+        return {**rows[0], "peak_rss_mb": peak_rss_mb()}
+    names = list(bundled.BUILTINS)
+    for name, row in zip(names, rows, strict=True):
+        row["name"] = name
+        row["peak_rss_mb"] = _peak_rss_alone(name)
+    invoke = {name: statistics.median(b) for name, b in zip(names, bare, strict=True)}
+    speedup = invoke["coco-uint8"] / invoke["coco"]
+    return {"models": rows, "int8_speedup": round(speedup, 2), "rounds": rounds}
+
+
+def _row(
+    detector: Detector, bare: list[float], piped: list[float], frames: int, rounds: int
+) -> dict[str, object]:
     invoke_ms = statistics.median(bare)
     pipeline_fps = statistics.median(piped)
     bare_fps = 1000.0 / invoke_ms
     info = detector.info
-    guarded.close()  # closes the detector on the guard's thread
     return {
         "runtime": info.runtime,
         "runtime_version": info.runtime_version,
@@ -54,9 +91,40 @@ def run_bench(
         "bare_fps": round(bare_fps, 2),
         "pipeline_fps": round(pipeline_fps, 2),
         "ratio": round(pipeline_fps / bare_fps, 3),
-        "frames": per_round * rounds,
+        "frames": frames,
         "rounds": rounds,
     }
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB."""
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
+
+
+def _peak_rss_alone(name: str) -> float:
+    """Peak RSS of a short bench of one built-in in a process of its own (memory is per process)."""
+    import json
+    import subprocess
+    import sys
+
+    args = [
+        "bench",
+        "--json",
+        "--model",
+        name,
+        "--iterations",
+        "10",
+        "--frames",
+        "30",
+        "--rounds",
+        "1",
+    ]
+    out = subprocess.run(
+        [sys.executable, "-m", "edgecam", *args], capture_output=True, text=True, check=True
+    ).stdout
+    return float(json.loads(out.strip().splitlines()[-1])["peak_rss_mb"])
 
 
 def bare_invoke_ms(detector: Detector, iterations: int) -> float:

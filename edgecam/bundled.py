@@ -33,7 +33,7 @@ BUILTINS: dict[str, BuiltinModel] = {
     model.name: model
     for model in (
         BuiltinModel(
-            "coco", MODEL, EDGETPU_MODEL, LABELS,  # int8 build: next commit
+            "coco", INT8_MODEL, EDGETPU_MODEL, LABELS,
             "SSD MobileNetV2, 80 COCO classes: int8 on the CPU, Coral's uint8 build on an Edge TPU",
         ),
         BuiltinModel(

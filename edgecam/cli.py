@@ -52,6 +52,25 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--iterations", type=_positive_int, default=200, help="bare invokes")
     bench.add_argument("--frames", type=_positive_int, default=600, help="pipeline frames")
     bench.add_argument("--rounds", type=_positive_int, default=5, help="alternating rounds")
+    bench.add_argument("--model", metavar="NAME_OR_PATH", help="built-in name or .tflite file")
+    bench.add_argument(
+        "--all", action="store_true", help="every built-in model in turn (CPU; not with --model)"
+    )
+
+    models = sub.add_parser("models", help="list the built-in models (with invoke time here)")
+    models.add_argument("--json", action="store_true", help="one JSON object per line")
+    models.add_argument("--no-time", action="store_true", help="skip timing each model")
+
+    quant = sub.add_parser("quantize", help="make an int8 model from a float or uint8 SSD model")
+    quant.add_argument("model", metavar="MODEL", help="a .tflite SSD model or a built-in name")
+    quant.add_argument(
+        "--calibration", type=Path, action="append", default=[], metavar="DIR_OR_VIDEO",
+        help="real frames: a folder of images/videos, an image or a video (repeatable)",
+    )  # fmt: skip
+    quant.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.tflite")
+    quant.add_argument(
+        "--frames-per-video", type=_positive_int, default=100, help="frames taken from each video"
+    )
     return parser
 
 
@@ -159,13 +178,38 @@ def _cmd_schema(_args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from edgecam.bench import run_bench
 
-    result = run_bench(args.config, args.iterations, args.frames, args.rounds)
+    result = run_bench(
+        args.config, args.iterations, args.frames, args.rounds, model=args.model, every=args.all
+    )
     if args.json:
         print(json.dumps(result))
-    else:
-        for key, value in result.items():
+        return 0
+    for row in result.get("models", [result]):  # type: ignore[attr-defined]
+        for key, value in row.items():
             print(f"{key:>16}: {value}")
+        print()
+    if "int8_speedup" in result:
+        print(f"int8 COCO invoke speedup over uint8: {result['int8_speedup']}x")
     return 0
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from edgecam import bundled
+    from edgecam.detect.catalog import describe, format_rows
+
+    rows = [describe(model, timed=not args.no_time) for model in bundled.BUILTINS.values()]
+    if args.json:
+        for row in rows:
+            print(json.dumps(row))
+    else:
+        print(format_rows(rows))
+    return 0
+
+
+def _cmd_quantize(args: argparse.Namespace) -> int:
+    from edgecam.detect.quantize import quantize_command
+
+    return quantize_command(args.model, args.calibration, args.output, args.frames_per_video)
 
 
 _COMMANDS = {
@@ -174,6 +218,8 @@ _COMMANDS = {
     "check-config": _cmd_check_config,
     "schema": _cmd_schema,
     "bench": _cmd_bench,
+    "models": _cmd_models,
+    "quantize": _cmd_quantize,
 }
 
 if __name__ == "__main__":

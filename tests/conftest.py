@@ -20,8 +20,16 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def detector() -> Iterator[Detector]:
-    """The bundled CPU model, loaded once per test session."""
+    """The default CPU model (the int8 COCO built-in), loaded once per test session."""
     det = Detector.from_config(ModelConfig(device="cpu"))
+    yield det
+    det.close()
+
+
+@pytest.fixture(scope="session")
+def reference_detector() -> Iterator[Detector]:
+    """Coral's uint8 COCO model (``coco-uint8``): the reference the int8 build is held to."""
+    det = Detector.from_config(ModelConfig(name="coco-uint8", device="cpu"))
     yield det
     det.close()
 

@@ -1,4 +1,4 @@
-"""Cached detections of the bundled model on tests/data/vtest.avi, for the real-clip rule tests.
+"""Cached detections of the uint8 COCO model on tests/data/vtest.avi, for the real-clip rule tests.
 
 Regenerate after a model or detector change with ``python -m tests.rules.clip_detections``
 (about 15 s on 2 cores); ``test_real_clip.py`` checks a few frames against the live detector.
@@ -39,14 +39,17 @@ def encode(detections: list[Detection]) -> list[list[object]]:
 
 
 def main() -> int:
-    """Run the bundled model on every frame of the clip and write the cache."""
+    """Run the uint8 reference model on every frame of the clip and write the cache."""
     import cv2
 
     from edgecam.camera.convert import as_frame
     from edgecam.detect.config import ModelConfig
     from edgecam.detect.detector import Detector
 
-    detector = Detector.from_config(ModelConfig(device="cpu", threshold=THRESHOLD))
+    # The uint8 reference (coco-uint8), not the int8 default: the rule tests' expectations were
+    # set on it, and test_int8_fidelity.py holds the int8 model to it on this very clip.
+    reference = ModelConfig(name="coco-uint8", device="cpu", threshold=THRESHOLD)
+    detector = Detector.from_config(reference)
     capture = cv2.VideoCapture(str(CLIP))
     frames: list[list[list[object]]] = []
     while True:

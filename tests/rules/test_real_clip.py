@@ -2,7 +2,7 @@
 
 Expected values were established by eye (docs/rules.md, "How the clip figures were checked"):
 contact sheets of every 8th frame around the line, and every 4th frame in the two crowded
-stretches (292-400, 664-794). Detections come from a cached run of the bundled model
+stretches (292-400, 664-794). Detections come from a cached run of the uint8 COCO model
 (tests/rules/clip_detections.py); one frame is re-checked against the live detector.
 """
 
@@ -116,7 +116,7 @@ def test_presence_on_the_walkway_starts_and_ends(
     assert [t for t, _ in walkway] == ["start", "end"] * (len(walkway) // 2)
 
 
-def test_cached_detections_match_the_live_detector(detector: Detector) -> None:
+def test_cached_detections_match_the_live_detector(reference_detector: Detector) -> None:
     import cv2
 
     capture = cv2.VideoCapture(str(CLIP))
@@ -124,7 +124,7 @@ def test_cached_detections_match_the_live_detector(detector: Detector) -> None:
     ok, bgr = capture.read()
     capture.release()
     assert ok
-    live = [d for d in detector.detect(as_frame(bgr)) if d.score >= 0.5]
+    live = [d for d in reference_detector.detect(as_frame(bgr)) if d.score >= 0.5]
     cached: list[Detection] = [d for d in load()[300] if d.score >= 0.5]
     assert [d.label for d in live] == [d.label for d in cached]
     for a, b in zip(live, cached, strict=True):
