@@ -195,6 +195,10 @@ def quantize_command(model: str, calibration: Sequence[Path], output: Path, per_
 
     builtin = bundled.BUILTINS.get(model)
     source = bundled.model_file(builtin.cpu_file) if builtin else Path(model)
+    if builtin is None and not source.exists() and source.suffix != ".tflite":
+        from edgecam.detect.config import unknown_builtin_message
+
+        raise ConfigError(unknown_builtin_message(model).replace(", or give model.path", ""))
     if output.resolve() == source.resolve():
         raise ConfigError(f"-o {output} would overwrite the input model; name another file")
     result = quantize(source, calibration, output, per_video)

@@ -10,8 +10,8 @@ GRAPH.pb is ``frozen_inference_graph.pb`` of the PyPI package ``pedestrian-detec
 ``FeatureExtractor/MobilenetV2/MobilenetV2/input`` [1,300,300,3] in [-1, 1]; outputs ``concat``,
 the box encodings [1,N,1,4], and ``concat_1``, the class logits [1,N,classes+1]) and
 ``OUT_DIR/anchors.npy`` (N x 4: ycenter, xcenter, height, width, normalised), the graph's own
-``MultipleGridAnchorGenerator`` output evaluated on a 300x300 image. ``models/tools/build_ssdlite.sh``
-runs the whole build.
+``MultipleGridAnchorGenerator`` output evaluated on a 300x300 image.
+``models/tools/build_ssdlite.sh`` runs the whole build.
 """
 
 from __future__ import annotations

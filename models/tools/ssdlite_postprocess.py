@@ -54,7 +54,8 @@ def _tensor(model: Any, name: str, shape: list[int], kind: int, data: bytes | No
 
 def _opcode(model: Any, builtin: int, custom: bytes | None = None) -> int:
     for i, code in enumerate(model.operatorCodes):
-        if max(code.builtinCode, code.deprecatedBuiltinCode) == builtin and code.customCode == custom:
+        same = max(code.builtinCode, code.deprecatedBuiltinCode) == builtin
+        if same and code.customCode == custom:
             return i
     code = schema.OperatorCodeT()
     code.builtinCode = builtin
@@ -87,8 +88,10 @@ def append_postprocess(model: Any, anchors: np.ndarray) -> Any:
     boxes = _tensor(model, "Squeeze", [1, count, 4], f32)
     reshape = schema.ReshapeOptionsT()
     reshape.newShape = shape
-    _op(model, _opcode(model, schema.BuiltinOperator.RESHAPE), [boxes_raw, shape_tensor], [boxes],
-        builtinOptionsType=schema.BuiltinOptions.ReshapeOptions, builtinOptions=reshape)  # fmt: skip
+    reshape_op = _opcode(model, schema.BuiltinOperator.RESHAPE)
+    kind = schema.BuiltinOptions.ReshapeOptions
+    _op(model, reshape_op, [boxes_raw, shape_tensor], [boxes],
+        builtinOptionsType=kind, builtinOptions=reshape)  # fmt: skip
     scores = _tensor(model, "convert_scores", [1, count, classes], f32)
     _op(model, _opcode(model, schema.BuiltinOperator.LOGISTIC), [logits], [scores])
     anchor_tensor = _tensor(model, "anchors", [count, 4], f32, anchors.astype(np.float32).tobytes())
