@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,25 @@ def test_unknown_builtin_on_the_command_line_exits_2() -> None:
     (line,) = result.err.strip().splitlines()
     assert line.startswith("edgecam: error: --model: unknown built-in model 'cocoa'")
     assert "did you mean 'coco'" in line
+
+
+def test_models_command_lists_the_builtins() -> None:
+    result = run_edgecam(["models", "--json", "--no-time"])
+    assert result.code == 0, result.err
+    rows = {row["name"]: row for row in map(json.loads, result.out.splitlines())}
+    assert list(rows) == ["coco", "coco-uint8", "ssdlite-person"]
+    assert rows["coco"]["default"] is True and rows["coco"]["labels"] == 80
+    assert rows["coco"]["input"] == "int8 300x300x3"
+    assert rows["coco"]["quantization"] == ("int8 weights symmetric per-channel, int8 activations")
+    assert rows["coco-uint8"]["quantization"] == (
+        "uint8 weights asymmetric per-tensor, uint8 activations"
+    )
+    assert rows["ssdlite-person"]["label_names"] == ["person"]
+    assert all(float(row["size_mb"]) > 1 for row in rows.values())
+
+
+def test_models_command_times_each_model() -> None:
+    result = run_edgecam(["models"])
+    assert result.code == 0, result.err
+    assert result.out.count("ms on this CPU (2 threads)") == 3
+    assert "coco (default):" in result.out
