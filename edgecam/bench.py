@@ -97,10 +97,19 @@ def _row(
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident memory so far, in MB."""
-    import resource
+    """This process's peak resident memory so far, in MB.
 
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
+    Linux's ``VmHWM`` is the peak of this program's own memory; ``ru_maxrss`` would also count
+    the parent's size at the fork that started it, which exec does not reset.
+    """
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        import resource
+
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
+    kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+    return round(kib / 1024.0, 1)
 
 
 def _peak_rss_alone(name: str) -> float:
