@@ -39,13 +39,7 @@ def run_bench(
     if every and (model or config_path):
         raise ConfigError("bench --all measures the built-ins: leave out --model and --config")
     config = load_config(config_path) if config_path else None
-    if every:
-        models = [ModelConfig(name=name, device="cpu") for name in bundled.BUILTINS]
-    elif model:
-        base = config.model.model_dump(exclude={"name", "path", "labels"}) if config else {}
-        models = [model_from_args(model, None, base)]
-    else:
-        models = [config.model if config else ModelConfig()]
+    models = _models(config, model, every)
     limit = (config or Config.model_validate(_demo(1))).health.invoke_timeout
     detectors = [Detector.from_config(m) for m in models]
     # The pipeline gets the detector through the same guard as in the service.
@@ -72,6 +66,16 @@ def run_bench(
     invoke = {name: statistics.median(b) for name, b in zip(names, bare, strict=True)}
     speedup = invoke["coco-uint8"] / invoke["coco"]
     return {"models": rows, "int8_speedup": round(speedup, 2), "rounds": rounds}
+
+
+def _models(config: Config | None, model: str | None, every: bool) -> list[ModelConfig]:
+    """The model sections to measure: every built-in, ``--model``, or the config's (default)."""
+    if every:
+        return [ModelConfig(name=name, device="cpu") for name in bundled.BUILTINS]
+    if model:
+        base = config.model.model_dump(exclude={"name", "path", "labels"}) if config else {}
+        return [model_from_args(model, None, base)]
+    return [config.model if config else ModelConfig()]
 
 
 def _row(
