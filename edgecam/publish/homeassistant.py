@@ -58,6 +58,8 @@ def _rule_entity(topics: Topics, target: RuleTarget, version: str) -> tuple[str,
     config = _common(
         topics, f"edgecam_{topics.device}_{object_id}", f"{target.camera} {target.rule}", version
     )
+    # The latest event's fields (duration, max score, dwell seconds, totals) as attributes.
+    config["json_attributes_topic"] = topics.rule_attributes(target.camera, target.rule)
     if target.counting:
         config["state_topic"] = topics.rule_count(target.camera, target.rule)
         # Occupancy goes up and down; crossings only grow until a reset to 0.

@@ -44,6 +44,7 @@ from edgecam.publish.topics import (
     RuleLike,
     RuleTarget,
     Topics,
+    attributes_for_event,
     event_payload,
     parse_switch,
     retained_for_event,
@@ -189,6 +190,7 @@ class MqttSink:
     def emit(self, event: Event) -> None:
         """Store the event in the outbox (in memory if the disk fails), then let it be sent."""
         self._outbox.add(event.id, self.topics.events, event_payload(event), self._clock())
+        self._queue.put(_Retain(*attributes_for_event(self.topics, event)))
         for topic, payload in retained_for_event(self.topics, event, self._direction_counts):
             if topic.endswith(("/count/in", "/count/out")):
                 self._direction_counts[topic] = int(payload)

@@ -107,6 +107,10 @@ class Topics:
         """Retained count of a counting rule on a camera."""
         return f"{self.base}/{camera}/{rule}/count"
 
+    def rule_attributes(self, camera: str, rule: str) -> str:
+        """Retained JSON of the rule's latest event (Home Assistant entity attributes)."""
+        return f"{self.base}/{camera}/{rule}/attributes"
+
     def snapshot(self, camera: str, rule: str) -> str:
         """Retained JPEG of the rule's latest event."""
         return f"{self.base}/{camera}/{rule}/snapshot"
@@ -132,6 +136,11 @@ class Topics:
 def event_payload(event: Event) -> bytes:
     """The event as compact JSON (the contract's fields)."""
     return json.dumps(event.to_json(), separators=(",", ":")).encode()
+
+
+def attributes_for_event(topics: Topics, event: Event) -> tuple[str, bytes]:
+    """The rule's retained attributes: its latest event (durations, scores, totals, ...)."""
+    return topics.rule_attributes(event.camera, event.rule), event_payload(event)
 
 
 def retained_for_event(
@@ -191,7 +200,8 @@ def stale_retained(
     """Retained topics published before (``published``) that the current config no longer has.
 
     What stays: availability, stats, each camera's detect state, and per rule its state (ON/OFF
-    rules) or counts (counting rules) and its snapshot, plus the current ``discovery`` topics.
+    rules) or counts (counting rules), its attributes and snapshot, plus the current
+    ``discovery`` topics.
     Everything else edgecam once published is stale: a rule or camera removed or renamed, a rule
     that changed kind, another device name or prefix, discovery since turned off.
     """
@@ -200,6 +210,7 @@ def stale_retained(
     counts: list[str] = []
     for t in targets:
         current.add(topics.snapshot(t.camera, t.rule))
+        current.add(topics.rule_attributes(t.camera, t.rule))
         if t.counting:
             counts.append(topics.rule_count(t.camera, t.rule))  # .../count, .../count/in, ...
         else:

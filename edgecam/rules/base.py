@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from edgecam.rules.config import AnyRuleConfig, LabelFilter
 from edgecam.rules.events import Event, EventType, iso_utc
@@ -38,6 +38,32 @@ def _resolve(rule: AnyRuleConfig, override: LabelFilter | None) -> Filter:
         pick("min_aspect", rule.min_aspect),
         pick("max_aspect", rule.max_aspect if rule.max_aspect is not None else float("inf")),
     )
+
+
+@dataclass(slots=True)
+class Episode:
+    """An open start of a rule, until its end: what the end event reports about it."""
+
+    start_id: str
+    since: float
+    max_score: float | None = None
+    zones: set[str] = field(default_factory=set)
+
+    def note(self, tracks: Iterable[Track]) -> None:
+        """Take in the objects of this frame: their best score and the zones they visited."""
+        for track in tracks:
+            if self.max_score is None or track.peak_score > self.max_score:
+                self.max_score = track.peak_score
+            self.zones |= track.zones_visited
+
+    def closing(self, now: float) -> dict[str, Any]:
+        """The end event's extra fields: duration, start id, max score, zones visited."""
+        return {
+            "duration": now - self.since,
+            "start_id": self.start_id,
+            "max_score": self.max_score,
+            "zones_visited": tuple(sorted(self.zones)),
+        }
 
 
 class Matcher:
@@ -135,8 +161,12 @@ class Rule:
         line: str | None = None,
         direction: Literal["in", "out"] | None = None,
         count: int | None = None,
+        **extra: Any,
     ) -> Event:
-        """An event of this rule, with the track's label, score and box when there is one."""
+        """An event of this rule, with the track's label, score and box when there is one.
+
+        ``extra`` sets the optional fields of :class:`Event` (``duration``, ``totals``, ...).
+        """
         return Event(
             id=self._new_id(),
             type=kind,
@@ -152,4 +182,6 @@ class Rule:
             line=line,
             direction=direction,
             count=count,
+            stationary=True if track is not None and track.stationary else None,
+            **extra,
         )

@@ -57,6 +57,10 @@ class _Counter(Rule):
         """Crossings in the counted directions since the last reset."""
         return sum(self.counts.values())
 
+    def totals(self) -> dict[str, int]:
+        """The count per counted direction and their ``total``, for count events."""
+        return {**self.counts, "total": sum(self.counts.values())}
+
 
 class LineRule(_Counter):
     """A ``count`` event per crossing (held back during the cooldown; counting goes on)."""
@@ -69,9 +73,12 @@ class LineRule(_Counter):
         if self._reset_if_due(obs.frame.wall):
             # Zeros, so that retained count topics follow the reset.
             events += [
-                self.event("count", obs.frame, None, line=self.config.line, direction=d, count=0)
+                self.event(
+                    "count", obs.frame, None, line=self.config.line, direction=d, count=0,
+                    totals=self.totals(),
+                )
                 for d in self.directions
-            ]
+            ]  # fmt: skip
         for crossing in self._crossings(obs):
             self.counts[crossing.direction] += 1
             if self.cooled(obs.frame.mono):
@@ -83,6 +90,7 @@ class LineRule(_Counter):
         return self.event(
             "count", obs.frame, crossing.track, line=crossing.line,
             direction=crossing.direction, count=self.counts[crossing.direction],
+            totals=self.totals(),
         )  # fmt: skip
 
 
@@ -121,10 +129,11 @@ class CountRule(_Counter):
             self._sent[key] = value
             track = self._latest.get(key)
             direction: Dir | None = key if key in ("in", "out") else None  # type: ignore[assignment]
+            totals = self.totals() if self.config.zone is None else None
             events.append(
                 self.event(
                     "count", obs.frame, track, zone=self.config.zone, line=self.config.line,
-                    direction=direction, count=value,
+                    direction=direction, count=value, totals=totals,
                 )
             )  # fmt: skip
         if events:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from edgecam.rules.base import Rule
+from edgecam.rules.base import Episode, Rule
 from edgecam.rules.config import DwellRuleConfig
 from edgecam.rules.events import Event, new_event_id
 from edgecam.rules.scene import Observation
@@ -22,6 +22,8 @@ class DwellRule(Rule):
     ) -> None:
         super().__init__(config, camera, new_id)
         self.loitering: dict[int, Track] = {}
+        self._episodes: dict[int, Episode] = {}
+        self._entered: dict[int, float] = {}
 
     def evaluate(self, obs: Observation, rearmed: bool) -> list[Event]:
         """Advance by one frame."""
@@ -42,18 +44,26 @@ class DwellRule(Rule):
             ):
                 self.loitering[track.id] = track
                 self.last_alert = now
-                events.append(self.event("start", frame, track, zone=zone))
+                start = self.event("start", frame, track, zone=zone, dwell=now - since)
+                self._episodes[track.id] = Episode(start.id, now)
+                self._entered[track.id] = since
+                events.append(start)
         for track_id in [t for t in self.loitering if t not in staying]:
-            events.append(self.event("end", frame, self.loitering.pop(track_id), zone=zone))
+            events.append(self._end(frame, track_id))
         return events
+
+    def _end(self, frame: Frame, track_id: int) -> Event:
+        """The end of a stay: how long it lasted, in the zone and since the alert."""
+        track, episode = self.loitering.pop(track_id), self._episodes.pop(track_id)
+        episode.note([track])
+        # The stay ends at the track's last sighting: later, if it was lost rather than left.
+        dwell = track.last_seen - self._entered.pop(track_id)
+        extra = episode.closing(frame.mono)
+        return self.event("end", frame, track, zone=self.config.zone, dwell=dwell, **extra)
 
     def finish(self, frame: Frame) -> list[Event]:
         """End every open stay."""
-        events = [
-            self.event("end", frame, t, zone=self.config.zone) for t in self.loitering.values()
-        ]
-        self.loitering.clear()
-        return events
+        return [self._end(frame, track_id) for track_id in list(self.loitering)]
 
     def state(self) -> bool:
         """True while someone is loitering."""

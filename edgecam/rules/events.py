@@ -41,6 +41,20 @@ class Event:
     line: str | None = None
     direction: Literal["in", "out"] | None = None
     count: int | None = None
+    totals: dict[str, int] | None = None
+    """Count events of line crossings: the count per counted direction and ``total``."""
+    duration: float | None = None
+    """End events: seconds since the start event."""
+    dwell: float | None = None
+    """Dwell events: seconds the object has spent in the zone."""
+    max_score: float | None = None
+    """End events: the highest score of the objects over the whole event."""
+    zones_visited: tuple[str, ...] | None = None
+    """End events: every zone the event's objects were in, sorted."""
+    start_id: str | None = None
+    """End events: the ``id`` of the start event they end."""
+    stationary: bool | None = None
+    """True when the event's object is stationary (left out otherwise)."""
 
     def to_json(self) -> dict[str, object]:
         """The event as a JSON-ready dict, fields in contract order, ``None`` left out."""
@@ -55,6 +69,13 @@ class Event:
             "line": self.line,
             "direction": self.direction,
             "count": self.count,
+            "totals": self.totals,
+            "duration": None if self.duration is None else round(self.duration, 3),
+            "dwell": None if self.dwell is None else round(self.dwell, 3),
+            "max_score": None if self.max_score is None else round(self.max_score, 4),
+            "zones_visited": None if self.zones_visited is None else list(self.zones_visited),
+            "start_id": self.start_id,
+            "stationary": self.stationary,
         }
         out.update({k: v for k, v in optional.items() if v is not None})
         out["ts"] = self.ts

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from edgecam.rules.base import Rule
+from edgecam.rules.base import Episode, Rule
 from edgecam.rules.config import AbsenceRuleConfig, PresenceRuleConfig
 from edgecam.rules.events import Event, new_event_id
 from edgecam.rules.scene import Observation
@@ -40,6 +41,7 @@ class PresenceRule(Rule):
         self._pending_since: float | None = None
         self._members: set[int] = set()
         self._last_track: Track | None = None
+        self._episode: Episode | None = None
 
     def evaluate(self, obs: Observation, rearmed: bool) -> list[Event]:
         """Advance by one frame."""
@@ -50,6 +52,8 @@ class PresenceRule(Rule):
             self._last_seen, self._last_track = now, best
         if not self.active:
             return self._maybe_start(obs, found)
+        if self._episode is not None:
+            self._episode.note(found)
         if found:
             new = [t for t in found if t.id not in self._members]
             self._members.update(t.id for t in new)
@@ -74,7 +78,10 @@ class PresenceRule(Rule):
             return []
         self.active, self.last_alert = True, now
         self._members = {t.id for t in found}
-        return [self.event("start", obs.frame, self._last_track, zone=self.config.zone)]
+        start = self.event("start", obs.frame, self._last_track, zone=self.config.zone)
+        self._episode = Episode(start.id, now)
+        self._episode.note(found)
+        return [start]
 
     def finish(self, frame: Frame) -> list[Event]:
         """Go OFF with an ``end`` event if ON."""
@@ -82,7 +89,9 @@ class PresenceRule(Rule):
         if not self.active:
             return []
         self.active = False
-        return [self.event("end", frame, self._last_track, zone=self.config.zone)]
+        episode, self._episode = self._episode, None
+        extra = episode.closing(frame.mono) if episode is not None else {}
+        return [self.event("end", frame, self._last_track, zone=self.config.zone, **extra)]
 
     def state(self) -> bool:
         """True while ON."""
@@ -100,6 +109,7 @@ class AbsenceRule(Rule):
         super().__init__(config, camera, new_id)
         self.active = False
         self._last_present: float | None = None
+        self._episode: Episode | None = None
 
     def evaluate(self, obs: Observation, rearmed: bool) -> list[Event]:
         """Advance by one frame; absence is timed from arming (or the first frame) at the latest."""
@@ -112,7 +122,7 @@ class AbsenceRule(Rule):
             if self.active:
                 self.active = False
                 best = max(found, key=lambda t: t.score)
-                return [self.event("end", obs.frame, best, zone=zone)]
+                return [self.event("end", obs.frame, best, zone=zone, **self._closing(now))]
             return []
         if (
             not self.active
@@ -120,15 +130,24 @@ class AbsenceRule(Rule):
             and self.cooled(now)
         ):
             self.active, self.last_alert = True, now
-            return [self.event("start", obs.frame, zone=zone)]
+            start = self.event("start", obs.frame, zone=zone)
+            self._episode = Episode(start.id, now)
+            return [start]
         return []
+
+    def _closing(self, now: float) -> dict[str, Any]:
+        """The end event's duration and start id (no objects were there meanwhile)."""
+        episode, self._episode = self._episode, None
+        if episode is None:
+            return {}
+        return {"duration": now - episode.since, "start_id": episode.start_id}
 
     def finish(self, frame: Frame) -> list[Event]:
         """Go OFF with an ``end`` event if ON."""
         if not self.active:
             return []
         self.active = False
-        return [self.event("end", frame, zone=self.config.zone)]
+        return [self.event("end", frame, zone=self.config.zone, **self._closing(frame.mono))]
 
     def state(self) -> bool:
         """True while nothing matching is there."""

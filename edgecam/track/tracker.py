@@ -28,6 +28,7 @@ class Track:
         "label",
         "last_seen",
         "missed",
+        "peak_score",
         "scores",
         "seen_now",
         "stationary",
@@ -54,6 +55,8 @@ class Track:
         """Analysed frames in a row without a matching detection, up to now."""
         self.gap = 0
         """Frames the track was missed right before its latest detection."""
+        self.peak_score = det.score
+        """The highest score over the whole track."""
         self.scores: deque[float] = deque([det.score], maxlen=history)
         self.history: deque[tuple[float, Box]] = deque([(now, det.box)], maxlen=history)
         self.velocity = (0.0, 0.0)
@@ -105,6 +108,7 @@ class Track:
         self.confirmed = self.confirmed or self.hits >= min_hits
         self.seen_now = True
         self.scores.append(det.score)
+        self.peak_score = max(self.peak_score, det.score)
         self.history.append((now, det.box))
         self._median = None
 

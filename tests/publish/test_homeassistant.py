@@ -117,3 +117,28 @@ def test_entities_per_rule_kind_and_camera() -> None:
 
 def test_snapshot_entities_only_when_asked() -> None:
     assert not [c for c, _t, _cfg in _messages(snapshots=False) if c == "image"]
+
+
+def test_rule_entities_show_the_latest_event_as_attributes() -> None:
+    from edgecam.publish.topics import attributes_for_event
+    from edgecam.rules.events import Event
+
+    rules = {f"/{t.camera}__{t.rule}/config": t for t in TARGETS}
+    seen = 0
+    for _, topic, config in _messages():
+        target = next((t for end, t in rules.items() if topic.endswith(end)), None)
+        if target is not None:
+            seen += 1
+            attributes = config["json_attributes_topic"]
+            assert attributes == TOPICS.rule_attributes(target.camera, target.rule)
+    assert seen == len(TARGETS)
+    end = Event("e2", "end", "walkway", "porch", "2026-05-01T22:00:10.000Z", 9, duration=4.5,
+                start_id="e1", max_score=0.9, zones_visited=("walkway",))  # fmt: skip
+    topic, payload = attributes_for_event(TOPICS, end)
+    assert topic == "edgecam/porch-pi/porch/walkway/attributes"
+    shown = json.loads(payload)
+    assert (shown["duration"], shown["start_id"], shown["zones_visited"]) == (
+        4.5,
+        "e1",
+        ["walkway"],
+    )
