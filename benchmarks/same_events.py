@@ -2,7 +2,8 @@
 
 A recording analysed frame by frame (``pace: every``) carries video time, so every run gives
 the same events however fast it goes. Each run is ``edgecam run --config FILE --events``;
-events are compared without their ``id`` (unique per run by design). Exit 0 when all agree.
+events are compared without their ``id`` (unique per run by design; ``start_id`` becomes the
+place of the start in the run). Exit 0 when all agree.
 
     python -m benchmarks.same_events CONFIG [--runs 3] [--load N]
 """
@@ -41,8 +42,12 @@ def run_once(config: Path, out: Path) -> tuple[list[dict[str, object]], float]:
     cmd = [sys.executable, "-m", "edgecam", "run", "--config", str(config), "--events", str(out)]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     events = [json.loads(line) for line in out.read_text().splitlines()]
+    where = {event["id"]: n for n, event in enumerate(events)}
     for event in events:
+        # Ids are unique per run: an end names its start by the start's place in the run.
         event.pop("id")
+        if "start_id" in event:
+            event["start_id"] = where[event["start_id"]]
     return events, time.monotonic() - started
 
 
