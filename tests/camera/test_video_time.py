@@ -71,7 +71,7 @@ def events_of(clip: Path, detector: Detector) -> list[dict[str, object]]:
     # Ids are unique per run: an end names its start by the start's place in the list instead.
     where = {e.id: n for n, e in enumerate(sink.events)}
     return [
-        {k: where[v] if k == "start_id" else v for k, v in e.to_json().items() if k != "id"}
+        {k: where[str(v)] if k == "start_id" else v for k, v in e.to_json().items() if k != "id"}
         for e in sink.events
     ]
 
