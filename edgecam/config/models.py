@@ -116,16 +116,23 @@ class Config(StrictModel):
         """A rule's ``zone``/``line`` must exist on its camera (on every camera without one)."""
         problems: list[tuple[Loc, str]] = []
         cameras = [rule.camera] if rule.camera else list(self.cameras)
-        for key in ("zone", "line"):
-            name = getattr(rule, key, None)
-            if name is None:
-                continue
+        wanted: list[tuple[Loc, str, str]] = [
+            (("rules", index, key), key, name)
+            for key in ("zone", "line")
+            if (name := getattr(rule, key, None)) is not None
+        ]
+        if rule.path is not None:  # path zones too
+            wanted += [
+                (("rules", index, "path", "zones", n), "zone", name)
+                for n, name in enumerate(rule.path.zones)
+            ]
+        for loc, key, name in wanted:
             lacking = [c for c in cameras if name not in getattr(self.cameras[c], f"{key}s")]
             for camera in lacking:
                 known = ", ".join(sorted(getattr(self.cameras[camera], f"{key}s"))) or "none"
                 problems.append(
                     (
-                        ("rules", index, key),
+                        loc,
                         f"camera {camera!r} has no {key} {name!r} (its {key}s: {known});"
                         f" define it under cameras.{camera}.{key}s or fix the name",
                     )

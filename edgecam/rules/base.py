@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from edgecam.rules.config import AnyRuleConfig, LabelFilter
+from edgecam.rules.config import AnyRuleConfig, LabelFilter, PathConfig
 from edgecam.rules.events import Event, EventType, iso_utc
 from edgecam.rules.scene import Observation
 from edgecam.track.tracker import Track
@@ -66,11 +66,22 @@ class Episode:
         }
 
 
+def path_ok(track: Track, path: PathConfig) -> bool:
+    """True when the track went through ``path.zones`` (in order if asked) and moved enough."""
+    if track.travel < path.min_distance:
+        return False
+    if not path.ordered:
+        return all(zone in track.zones_visited for zone in path.zones)
+    entered = iter(track.zone_path)
+    return all(zone in entered for zone in path.zones)  # a subsequence, in order
+
+
 class Matcher:
     """Decides whether a track is one a rule cares about (labels and filters)."""
 
     def __init__(self, rule: AnyRuleConfig) -> None:
         self.filters = {label: _resolve(rule, rule.filters.get(label)) for label in rule.labels}
+        self.path = rule.path
         stationary = getattr(rule, "stationary", "include")
         self.stationary: bool | None = None if stationary == "include" else stationary == "only"
         """None: either; True: stationary objects only; False: moving ones only."""
@@ -81,6 +92,8 @@ class Matcher:
         if f is None or track.score < f.min_score:
             return False
         if self.stationary is not None and track.stationary != self.stationary:
+            return False
+        if self.path is not None and not path_ok(track, self.path):
             return False
         box = track.box
         w, h = box[2] - box[0], box[3] - box[1]

@@ -31,6 +31,18 @@ def _as_list(value: object) -> object:
     return [value] if isinstance(value, dict | ScheduleConfig) else value
 
 
+class PathConfig(StrictModel):
+    """Conditions on the way an object came: zones it went through, and how far it moved."""
+
+    zones: list[Name] = Field(default_factory=list)
+    """Zones of the camera the object must have been in (so far in its track)."""
+    ordered: bool = True
+    """The ``zones`` in this order: e.g. ``[walkway, door]`` is the walkway first, then the door."""
+    min_distance: float = Field(default=0.0, ge=0.0, le=1.5)
+    """How far (frame units, the frame's width is 1) the object's centre must have got from where
+    its track began: keeps still false detections (a poster, a statue) out."""
+
+
 class RuleBase(StrictModel):
     """What every rule has: a name, a camera, object filters, a cooldown and a schedule."""
 
@@ -62,6 +74,8 @@ class RuleBase(StrictModel):
     """When the rule is armed: one window or a list of them (any arms it); default: always."""
     snapshot: bool = True
     """Publish an annotated JPEG of the frame with each alert."""
+    path: PathConfig | None = None
+    """Only objects whose path so far meets these conditions (zones in order, distance moved)."""
 
     @property
     def schedules(self) -> list[ScheduleConfig]:

@@ -13,6 +13,9 @@ from edgecam.track.config import TrackerConfig
 from edgecam.track.tracker import Track, Tracker
 from edgecam.types import Box, Detection, Frame
 
+MAX_ZONE_PATH = 64
+"""Zone entries kept per track, for path rules (a track pacing between zones stops adding)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Crossing:
@@ -158,6 +161,8 @@ class Scene:
                 if inside:
                     track.zones.add(name)
                     track.zones_visited.add(name)
+                    if len(track.zone_path) < MAX_ZONE_PATH:
+                        track.zone_path.append(name)
                     # Entered when the streak began, so dwell time includes the inertia frames.
                     track.zone_since[name] = streak.since
                 else:

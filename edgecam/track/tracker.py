@@ -28,13 +28,16 @@ class Track:
         "label",
         "last_seen",
         "missed",
+        "origin",
         "peak_score",
         "scores",
         "seen_now",
         "stationary",
         "still_at",
         "still_since",
+        "travel",
         "velocity",
+        "zone_path",
         "zone_since",
         "zones",
         "zones_visited",
@@ -66,6 +69,11 @@ class Track:
         self.zone_since: dict[str, float] = {}
         """When the track entered each zone it is in now."""
         self.zones_visited: set[str] = set()
+        self.zone_path: list[str] = []
+        """Zones in the order the track entered them (a zone entered twice appears twice)."""
+        self.origin = _centre(det.box)
+        self.travel = 0.0
+        """Farthest its centre has got from where the track began (frame units)."""
         self.stationary = False
         """True once the object stayed put for ``stationary.after`` (until it moves again)."""
         self.still_since = now
@@ -113,8 +121,9 @@ class Track:
         self._median = None
 
     def settle(self, now: float, config: StationaryConfig) -> None:
-        """After an update: note whether the object stayed put long enough to be stationary."""
+        """After an update: note how far it got, and whether it stayed put long enough."""
         cx, cy = _centre(self.box)
+        self.travel = max(self.travel, math.hypot(cx - self.origin[0], cy - self.origin[1]))
         diagonal = math.hypot(self.box[2] - self.box[0], self.box[3] - self.box[1])
         if math.hypot(cx - self.still_at[0], cy - self.still_at[1]) > config.max_move * diagonal:
             self.still_at, self.still_since, self.stationary = (cx, cy), now, False
