@@ -1,7 +1,7 @@
 """Config files that would hang edgecam or fill its memory: each a clean error, fast and small.
 
-Measured in a child process (``os.wait4`` gives that child's own peak RSS), for ``check-config``
-and for ``run``, which reads the config the same way (as does a reload).
+Measured in a child process (``os.wait4`` in a small wrapper gives that child's own peak RSS),
+for ``check-config`` and for ``run``, which reads the config the same way (as does a reload).
 """
 
 from __future__ import annotations
@@ -26,21 +26,28 @@ BILLION_LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\
 )
 
 
+# A fork keeps the forking process's peak RSS in the child's ``ru_maxrss`` (Linux carries it
+# across exec), so a child of a large pytest process would report pytest's size. A small wrapper
+# process forks edgecam instead and reports that child's own peak.
+_WRAPPER = """
+import os, subprocess, sys
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(proc.pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
+"""
+
+
 def _measure(args: list[str]) -> tuple[int, str, float, int]:
     """Run ``edgecam ARGS``: exit code, stderr, seconds taken, peak RSS in KiB."""
     start = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "edgecam", *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+    done = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, sys.executable, "-m", "edgecam", *args],
+        capture_output=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        check=True,
     )
-    assert proc.stderr is not None
-    with proc.stderr:
-        err = proc.stderr.read().decode()  # the child ends by itself: no deadlock on a full pipe
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, err, time.monotonic() - start, usage.ru_maxrss
+    code, rss_kb = (int(word) for word in done.stdout.split())
+    return code, done.stderr.decode(), time.monotonic() - start, rss_kb
 
 
 def _special(tmp_path: Path, kind: str) -> Path:
