@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+import ssl
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +38,14 @@ class Connected:
 class ConnectFailed:
     """A connection attempt failed before the broker answered (down, unreachable, TLS)."""
 
+    reason: str
+    """What failed, in words, with what to check."""
+
+
+@dataclass(frozen=True, slots=True)
+class SocketOpened:
+    """The TCP (and TLS) connection is up and CONNECT was sent; the broker's answer is due."""
+
 
 @dataclass(frozen=True, slots=True)
 class Disconnected:
@@ -62,7 +72,7 @@ class Received:
     retain: bool
 
 
-ClientWork = Connected | ConnectFailed | Disconnected | Acked | Received
+ClientWork = Connected | ConnectFailed | SocketOpened | Disconnected | Acked | Received
 """What the paho callbacks hand over."""
 
 
@@ -97,17 +107,18 @@ def create_client(
     hand_over: Callable[[ClientWork], None],
 ) -> Client:
     """A paho client with callbacks, last will, credentials, TLS and backoff; not yet connected."""
-    from paho.mqtt.client import Client
     from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
     api = CallbackAPIVersion.VERSION2
+    recording = _recording_client()
     if config.protocol == "5":
-        client = Client(api, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
+        client = recording(api, client_id=client_id, protocol=MQTTProtocolVersion.MQTTv5)
     else:
         # A clean session: the outbox, not the broker, keeps what is not yet delivered.
         v311 = MQTTProtocolVersion.MQTTv311
-        client = Client(api, client_id=client_id, protocol=v311, clean_session=True)
-    _set_callbacks(client, hand_over)
+        client = recording(api, client_id=client_id, protocol=v311, clean_session=True)
+    client.connect_timeout = config.connect_timeout  # TCP connect and TLS handshake
+    _set_callbacks(client, hand_over, tls=config.tls is not None)
     # The publisher bounds what it hands over; paho must never hold messages back itself.
     client.max_inflight_messages_set(0)
     client.will_set(will_topic, OFFLINE, qos=1, retain=True)
@@ -133,7 +144,82 @@ def _set_tls(client: Client, config: MqttConfig) -> None:
         log.warning("mqtt.tls.insecure: the broker's certificate and host name are NOT verified")
 
 
-def _set_callbacks(client: Client, hand_over: Callable[[ClientWork], None]) -> None:
+def _recording_client() -> type[Client]:
+    """paho's client class, remembering why the last connection attempt failed.
+
+    paho catches that error and calls ``on_connect_fail`` without it; the user needs to know
+    whether the broker is down, the certificate untrusted or the host name wrong.
+    """
+    from paho.mqtt.client import Client
+
+    class RecordingClient(Client):
+        last_error: OSError | None = None
+
+        def _create_socket(self) -> Any:
+            try:
+                sock = super()._create_socket()
+            except OSError as err:
+                self.last_error = err
+                raise
+            self.last_error = None
+            return sock
+
+        def _ssl_wrap_socket(self, tcp_sock: socket.socket) -> ssl.SSLSocket:
+            # paho's own leaves a socket whose handshake failed open (a ResourceWarning per
+            # retry); the context checks the host name itself (tls_context sets it up).
+            context = self._ssl_context
+            assert context is not None
+            ssl_sock = context.wrap_socket(
+                tcp_sock, server_hostname=self._host, do_handshake_on_connect=False
+            )
+            try:
+                ssl_sock.settimeout(self._connect_timeout)
+                ssl_sock.do_handshake()
+            except BaseException:
+                ssl_sock.close()
+                raise
+            return ssl_sock
+
+    return RecordingClient
+
+
+def describe_failure(err: BaseException | None, tls: bool) -> str:
+    """Why a connection attempt failed, in words, with what to check."""
+    if isinstance(err, ssl.SSLCertVerificationError):
+        message = err.verify_message or str(err)
+        if "mismatch" in message.lower():
+            return (
+                f"TLS hostname mismatch ({message}); connect by a name or address the "
+                "broker's certificate lists (mqtt.host)"
+            )
+        return (
+            f"TLS certificate verify failed ({message}); mqtt.tls.ca_file must be the CA that "
+            "signed the broker's certificate"
+        )
+    if isinstance(err, ssl.SSLError):
+        reason = err.reason or str(err)
+        if reason == "WRONG_VERSION_NUMBER":
+            return (
+                "TLS handshake failed: the broker does not speak TLS on this port; check mqtt.port"
+            )
+        return f"TLS handshake refused ({reason}); check the broker's TLS settings"
+    if isinstance(err, ConnectionRefusedError):
+        return "connection refused: nothing listens there; is the broker running, mqtt.port right?"
+    if isinstance(err, socket.gaierror):
+        return f"cannot resolve the host name ({err.strerror}); check mqtt.host"
+    if isinstance(err, TimeoutError):
+        return "no answer to the connection attempt (timed out); is the host up, the port open?"
+    if isinstance(err, ConnectionResetError | BrokenPipeError) and tls:
+        return (
+            "TLS handshake refused: the broker closed the connection (is mqtt.port its TLS "
+            "port? does it want a client certificate?)"
+        )
+    if isinstance(err, OSError):
+        return f"{err.strerror or err}; is the broker up and reachable?"
+    return "down or unreachable"
+
+
+def _set_callbacks(client: Client, hand_over: Callable[[ClientWork], None], *, tls: bool) -> None:
     def safely(work: Callable[[], ClientWork]) -> None:
         try:
             hand_over(work())
@@ -143,8 +229,11 @@ def _set_callbacks(client: Client, hand_over: Callable[[ClientWork], None]) -> N
     def on_connect(_c: Any, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
         safely(lambda: Connected(str(reason), bool(reason.is_failure)))
 
-    def on_connect_fail(_c: Any, _u: Any) -> None:
-        safely(ConnectFailed)
+    def on_connect_fail(c: Any, _u: Any) -> None:
+        safely(lambda: ConnectFailed(describe_failure(getattr(c, "last_error", None), tls)))
+
+    def on_socket_open(_c: Any, _u: Any, _sock: Any) -> None:
+        safely(SocketOpened)
 
     def on_disconnect(_c: Any, _u: Any, _flags: Any, reason: Any, _props: Any) -> None:
         safely(lambda: Disconnected(str(reason)))
@@ -157,6 +246,7 @@ def _set_callbacks(client: Client, hand_over: Callable[[ClientWork], None]) -> N
 
     client.on_connect = on_connect
     client.on_connect_fail = on_connect_fail
+    client.on_socket_open = on_socket_open
     client.on_disconnect = on_disconnect
     client.on_publish = on_publish
     client.on_message = on_message

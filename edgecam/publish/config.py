@@ -88,6 +88,9 @@ class MqttConfig(StrictModel):
     """File holding the password (read at start, never logged); needs ``username``."""
     tls: TlsConfig | None = None
     """TLS settings; absent means plain TCP."""
+    connect_timeout: Duration = Field(default=10.0, ge=1.0, le=300.0)
+    """How long connecting may take: the TCP and TLS connection, then the broker's answer to
+    CONNECT; past it edgecam warns, naming the broker, and tries again."""
     keepalive: Duration = Field(default=60.0, ge=5.0, le=3600.0)
     """Keep-alive interval; the broker publishes the last will after 1.5 times this."""
     reconnect: ReconnectConfig = Field(default_factory=ReconnectConfig)

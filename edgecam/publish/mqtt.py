@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -30,6 +31,7 @@ from edgecam.publish.client import (
     ConnectFailed,
     Disconnected,
     Received,
+    SocketOpened,
     create_client,
     read_password,
 )
@@ -136,7 +138,10 @@ class MqttSink:
         self._last_seq = 0
         self._connected = False
         self._draining = False
-        self._unreachable_logged = False
+        self._unreachable: str | None = None
+        """The reason last logged for failing connection attempts (logged again if it changes)."""
+        self._answer_due: float | None = None
+        """Monotonic time by which the broker must answer our CONNECT."""
         self._closing_at: float | None = None
         self._noisy = RateLimitedLog(log)
         """Warnings a neighbour on the broker could flood us with (commands, refusals)."""
@@ -240,10 +245,13 @@ class MqttSink:
 
     def _step(self) -> bool:
         """Handle the queued work; True when it is time to stop."""
-        # While degraded, wake up now and then to try the disk again.
+        # While degraded, wake up now and then to try the disk again; and when CONNECT is due.
         timeout = 0.1 if self._closing_at is not None else None
         if self._outbox.degraded is not None:
             timeout = min(timeout or 1.0, 1.0)
+        if self._answer_due is not None:
+            due = max(0.0, self._answer_due - time.monotonic())
+            timeout = due if timeout is None else min(timeout, due)
         try:
             items = [self._queue.get(timeout=timeout)]
         except queue.Empty:
@@ -258,6 +266,8 @@ class MqttSink:
             self._handle(item, acked)
         if self._outbox.degraded is not None:
             self._outbox.recover()
+        if self._answer_due is not None and time.monotonic() >= self._answer_due:
+            self._no_answer()
         if acked:
             self._outbox.ack_many(acked)
             if self._draining and not self._inflight:
@@ -303,14 +313,17 @@ class MqttSink:
                 self._on_connected(reason, failed)
             case Disconnected(reason):
                 self._on_disconnected(reason)
-            case ConnectFailed():
-                if not self._unreachable_logged:
-                    self._unreachable_logged = True
+            case ConnectFailed(reason):
+                self._answer_due = None
+                if reason != self._unreachable:
+                    self._unreachable = reason
                     log.warning(
-                        "MQTT: cannot reach the broker at %s:%d (down, unreachable or TLS "
-                        "refused); retrying, events wait in the outbox",
-                        self.config.host, self.config.effective_port,
+                        "MQTT: cannot connect to the broker at %s:%d: %s; retrying, events "
+                        "wait in the outbox",
+                        self.config.host, self.config.effective_port, reason,
                     )  # fmt: skip
+            case SocketOpened():
+                self._answer_due = time.monotonic() + self.config.connect_timeout
             case Received(topic, payload, retain):
                 self._on_command(topic, payload, retain)
             case _Close():
@@ -368,9 +381,26 @@ class MqttSink:
             self._inflight[info.mid] = message.seq
             self._last_seq = message.seq
 
+    def _no_answer(self) -> None:
+        """CONNECT went unanswered: say so, naming the broker, and make paho try again."""
+        self._answer_due = None
+        self._noisy.warning(
+            "no-answer",
+            "MQTT: the broker at %s:%d accepted the connection but did not answer CONNECT "
+            "within %gs (overloaded, or not an MQTT broker on that port?); retrying, events "
+            "wait in the outbox",
+            self.config.host, self.config.effective_port, self.config.connect_timeout,
+        )  # fmt: skip
+        sock = self._client.socket() if self._client is not None else None
+        if isinstance(sock, socket.socket):  # an ssl.SSLSocket is one too
+            # paho sees the connection lost and reconnects with its backoff.
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
     def _on_connected(self, reason: str, failed: bool) -> None:
         client = self._client
         assert client is not None
+        self._answer_due = None
         if failed:
             hint = (
                 "check mqtt.username and mqtt.password_file"
@@ -384,7 +414,7 @@ class MqttSink:
             )  # fmt: skip
             return
         self._connected = True
-        self._unreachable_logged = False
+        self._unreachable = None
         self._draining = bool(self._inflight)
         log.info(
             "MQTT: connected to %s:%d, %d event(s) to send",
@@ -422,6 +452,7 @@ class MqttSink:
         )  # fmt: skip
 
     def _on_disconnected(self, reason: str) -> None:
+        self._answer_due = None
         if self._connected:
             log.warning(
                 "MQTT: connection to %s:%d lost (%s); reconnecting, events wait in the outbox",
