@@ -171,7 +171,8 @@ class ConfigEditor:
         """Raise :class:`EditRefused` with every problem the loader finds in ``text``."""
         assert self.path is not None
         try:
-            parse_config(text, str(self.path), base_dir=self.path.parent)
+            # As check-config and a reload do: the files it names, the model and the labels too.
+            parse_config(text, str(self.path), base_dir=self.path.parent, check_machine=True)
         except ConfigError as err:
             raise EditRefused(err.problems) from err
 
