@@ -158,7 +158,10 @@ class Outbox:
             db.execute(f"PRAGMA synchronous={self._synchronous.upper()}")
             check = str(db.execute("PRAGMA quick_check(1)").fetchone()[0])
             if check != "ok":
-                raise sqlite3.DatabaseError(f"database disk image is malformed ({check})")
+                # One line for the log: the first finding, without its "*** in database" header.
+                found = [line for line in check.splitlines() if not line.startswith("***")]
+                detail = (found or [check])[0][:200]
+                raise sqlite3.DatabaseError(f"database disk image is malformed: {detail}")
             db.execute(_SCHEMA)
             db.execute(_RETAINED_SCHEMA)
             depth, top = db.execute(
