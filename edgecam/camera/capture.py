@@ -8,7 +8,7 @@ counters are what stats and health report.
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import logging
 import os
 import threading
@@ -290,5 +290,20 @@ def _lower_priority(niceness: int) -> None:
     camera, or a recording analysed frame by frame. Linux sets niceness per thread; elsewhere
     this does nothing.
     """
-    with contextlib.suppress(AttributeError, OSError):
+    if not hasattr(os, "setpriority"):
+        return
+    try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except OSError as err:
+        _priority_warning(err.strerror or str(err))
+
+
+@functools.cache
+def _priority_warning(reason: str) -> None:
+    """Say once per process (not per camera and reopen) that capture keeps its full priority."""
+    log.warning(
+        "cannot lower the capture threads' priority (%s), so capture competes with inference for "
+        "the cores; under systemd the unit must allow it (SystemCallFilter=setpriority, as "
+        "systemd/edgecam.service does)",
+        reason,
+    )
