@@ -24,6 +24,8 @@ if [ "$want_test" = 1 ]; then
   # The web page is tested in Debian's headless Chromium, driven through chromedriver.
   [ -x /usr/bin/chromium ] || packages+=(chromium)
   [ -x /usr/bin/chromedriver ] || packages+=(chromium-driver)
+  # The real-systemd test boots systemd as PID 1 in a container.
+  command -v systemd-nspawn >/dev/null || packages+=(systemd-container)
 fi
 [ "$on_pi" = 1 ] && ! python3 -c "import picamera2" 2>/dev/null && packages+=(python3-picamera2)
 if [ "${#packages[@]}" -gt 0 ]; then

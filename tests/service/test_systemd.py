@@ -27,7 +27,7 @@ def _unit_copy(tmp_path: Path) -> Path:
     """The unit with ExecStart pointing at this venv's edgecam (verify checks the binary)."""
     unit = tmp_path / "edgecam.service"
     text = (SYSTEMD / "edgecam.service").read_text()
-    unit.write_text(text.replace("/usr/local/bin/edgecam", str(EDGECAM)))
+    unit.write_text(text.replace("/opt/edgecam/bin/edgecam", str(EDGECAM)))
     return unit
 
 
@@ -55,7 +55,7 @@ def test_unit_has_the_service_contract() -> None:
     text = (SYSTEMD / "edgecam.service").read_text()
     for line in (
         "Type=notify", "WatchdogSec=", "Restart=on-failure", "StartLimitBurst=",
-        "ExecStartPre=/usr/local/bin/edgecam check-config", "ExecReload=/bin/kill -HUP $MAINPID",
+        "ExecStartPre=/opt/edgecam/bin/edgecam check-config", "ExecReload=/bin/kill -HUP $MAINPID",
         "StateDirectory=edgecam", "ConfigurationDirectory=edgecam", "LoadCredential=mqtt-password:",
         "SupplementaryGroups=video plugdev", "ProtectSystem=strict", "DevicePolicy=closed",
         "SystemCallFilter=@system-service", "MemoryMax=",
@@ -80,7 +80,7 @@ def test_installer_dry_run_changes_nothing(tmp_path: Path) -> None:
     result = _install("--dry-run", "--root", str(root))
     assert result.returncode == 0, result.stderr
     assert not root.exists()
-    assert f"would run: systemctl --root={root} enable edgecam.service" in result.stdout
+    assert f"would run: systemctl --root={root} enable --quiet edgecam.service" in result.stdout
     assert f"would write: {root}/etc/systemd/system/edgecam.service" in result.stdout
 
 
@@ -112,3 +112,35 @@ def test_udev_rules_cover_both_coral_usb_ids_and_pcie() -> None:
     for ident in ('"1a6e"', '"089a"', '"18d1"', '"9302"', 'SUBSYSTEM=="apex"'):
         assert ident in rules
     assert rules.count('GROUP="plugdev"') == 3
+
+
+def test_installer_refuses_a_venv_the_unit_cannot_see(tmp_path: Path) -> None:
+    for venv in ("/home/pi/venv", "/tmp/edgecam", "relative"):
+        result = subprocess.run(
+            ["sh", str(SYSTEMD / "install.sh"), "--dry-run", "--venv", venv],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert result.returncode == 2, result
+        assert venv in result.stderr and result.stdout.count("would") == 0
+    root_without_bin = subprocess.run(
+        ["sh", str(SYSTEMD / "install.sh"), "--root", str(tmp_path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert root_without_bin.returncode == 2 and "--root needs --bin" in root_without_bin.stderr
+
+
+def test_uninstall_keeps_config_and_state_and_purge_removes_them(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    assert _install("--root", str(root)).returncode == 0
+    config, state = root / "etc/edgecam/edgecam.yaml", root / "var/lib/edgecam"
+    unit = root / "etc/systemd/system/edgecam.service"
+    uninstall = _install("--root", str(root), "--uninstall")
+    assert uninstall.returncode == 0, uninstall.stderr
+    assert not unit.exists() and not (root / "etc/udev/rules.d/71-edgecam-coral.rules").exists()
+    assert not (root / "etc/systemd/system/multi-user.target.wants/edgecam.service").exists()
+    assert config.is_file() and state.is_dir() and "kept" in uninstall.stdout
+    assert _install("--root", str(root)).returncode == 0  # back again: the config is kept
+    purge = _install("--root", str(root), "--purge")
+    assert purge.returncode == 0, purge.stderr
+    assert not config.exists() and not state.exists() and not unit.exists()
