@@ -1,8 +1,8 @@
-"""The one JPEG annotator: detections, zones, lines and an event's box drawn on a frame.
+"""The event snapshot annotator, and the one mapping of normalised points to pixels.
 
-Used for event snapshots and for the latest analysed frame over HTTP. Boxes and points are
-normalised (0..1); one mapping (:func:`to_pixel`) places them on a frame of any size, so a box
-lands on the same pixels whether it is drawn on the analysed frame or the camera's full-size one.
+Boxes and points are normalised (0..1); :func:`to_pixel` places them on a frame of any size, so a
+box lands on the same pixels whether it is drawn on the analysed frame or the camera's full-size
+one, in a snapshot or in the web page's live view (:mod:`edgecam.web.overlay` uses it too).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 
 from edgecam.errors import CameraError
 from edgecam.rules.events import Event
-from edgecam.types import Box, Detection, Image
+from edgecam.types import Box, Image
 
 if TYPE_CHECKING:
     from edgecam.config.models import CameraConfig
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 _EVENT = (255, 64, 32)
 _OTHER = (255, 210, 0)
 _AREA = (0, 200, 255)
-_DETECTION = (0, 200, 0)
 
 
 def to_pixel(point: Sequence[float], width: int, height: int) -> tuple[int, int]:
@@ -51,21 +50,6 @@ def encode_jpeg(image: Image, quality: int) -> bytes:
     if not ok:
         raise CameraError("cannot encode the frame as JPEG")
     return bytes(data.tobytes())
-
-
-def annotated_jpeg(image: Image, detections: Sequence[Detection], quality: int = 80) -> bytes:
-    """JPEG of the BGR ``image`` with a labelled box per detection (the frame is not modified)."""
-    import cv2
-
-    drawn = image.copy()  # draw on a copy: the frame may still be in use
-    h, w = drawn.shape[:2]
-    thick = _thickness(w, h)
-    _boxes(drawn, [d.box for d in detections], _DETECTION, thick)
-    for det in detections:
-        x, y = to_pixel(det.box[:2], w, h)
-        text = f"{det.label} {det.score:.2f}"
-        cv2.putText(drawn, text, (x, max(12, y - 4)), 0, 0.5, _DETECTION[::-1], 1, cv2.LINE_AA)
-    return encode_jpeg(drawn, quality)
 
 
 def render_snapshot(

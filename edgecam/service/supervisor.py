@@ -69,16 +69,6 @@ class ServiceState:
         now = self.clock()
         return {cam.name: str(cam.capture.health(now)["status"]) for cam in self.pipeline.cameras}
 
-    def latest_jpeg(self, camera: str) -> bytes | None:
-        """The latest analysed frame of ``camera`` with boxes drawn; KeyError if unknown."""
-        from edgecam.service.annotate import annotated_jpeg
-
-        for cam in self.pipeline.cameras:
-            if cam.name == camera:
-                frame, detections = cam.last_frame, cam.last_detections
-                return None if frame is None else annotated_jpeg(frame.image, detections)
-        raise KeyError(camera)
-
     def figures(self) -> ServiceFigures:
         """Counters for the Prometheus collector."""
         cameras = [

@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 
 from edgecam.config.models import CameraConfig
+from edgecam.service.annotate import to_pixel
 from edgecam.types import Detection, Image
 from edgecam.web.view import TrackBox
 
@@ -17,8 +18,7 @@ _MASK = (40, 40, 40)
 _FONT = 0  # cv2.FONT_HERSHEY_SIMPLEX
 
 
-def _px(point: Sequence[float], w: int, h: int) -> tuple[int, int]:
-    return round(point[0] * (w - 1)), round(point[1] * (h - 1))
+_px = to_pixel  # the one mapping of normalised points, shared with the event snapshots
 
 
 def draw_overlay(

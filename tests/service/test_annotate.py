@@ -12,7 +12,7 @@ from edgecam.config.models import CameraConfig, Config
 from edgecam.detect.detector import Detector
 from edgecam.rules.engine import RuleEngine
 from edgecam.rules.events import Event
-from edgecam.service.annotate import annotated_jpeg, render_snapshot, to_pixel
+from edgecam.service.annotate import render_snapshot, to_pixel
 from edgecam.service.pipeline import Pipeline
 from edgecam.types import Detection, Frame
 from tests.helpers import DATA
@@ -55,16 +55,17 @@ def test_render_draws_box_and_zone() -> None:
     assert drawn[60, 80].max() > 100  # the line down the middle
 
 
-def test_snapshots_and_latest_frames_put_a_box_on_the_same_pixels() -> None:
-    # Both drew boxes through different pixel mappings once; now there is one.
+def test_snapshots_and_the_live_view_put_a_box_on_the_same_pixels() -> None:
+    # Two drawings once mapped pixels differently; now there is one mapping.
+    from edgecam.web.overlay import draw_overlay
+
     image = np.zeros((100, 200, 3), np.uint8)
     box = (0.25, 0.5, 0.75, 1.0)
     snap = decode(render_snapshot(image, event(box=None), boxes=[box], quality=100))
-    det = Detection("person", 0, 0.9, box)
-    latest = decode(annotated_jpeg(image, [det], quality=100))
+    live = draw_overlay(image, None, [Detection("person", 0, 0.9, box)], [])
     left, bottom = to_pixel(box[:2], 200, 100), to_pixel(box[2:], 200, 100)
     assert bottom == (149, 99)  # 1.0 is the last pixel, not one past it
-    for drawn in (snap, latest):
+    for drawn in (snap, live):
         assert drawn[75, left[0]].max() > 100  # the box's left edge, half-way down
         assert drawn[75, left[0] - 3].max() < 60
 
