@@ -251,6 +251,25 @@ def stop_publishes_offline() -> None:
     log("stopped: offline published")
 
 
+def upgrade_in_place() -> None:
+    pid = show("MainPID")
+    kept = CONFIG.read_text()
+    sh(str(CLONE / "systemd/install.sh"), cwd=CLONE)  # again, as after a git pull
+    wait("a restart onto the reinstalled venv", lambda: show("MainPID") not in ("0", pid))
+    wait("active after the upgrade", active_with_status)
+    assert CONFIG.read_text() == kept, "the upgrade changed the config"
+    log(f"upgraded in place and restarted as {show('MainPID')}")
+
+
+def uninstall_and_purge() -> None:
+    sh(str(CLONE / "systemd/install.sh"), "--uninstall", cwd=CLONE)
+    assert show("LoadState") == "not-found" and not Path("/opt/edgecam").exists()
+    assert CONFIG.is_file() and OUTBOX.is_file(), "--uninstall must keep config and state"
+    sh(str(CLONE / "systemd/install.sh"), "--purge", cwd=CLONE)
+    assert not Path("/etc/edgecam").exists() and not Path("/var/lib/edgecam").exists()
+    log("uninstalled (config and state kept), then purged")
+
+
 def main() -> int:
     """Run every step; 0 if all passed."""
     try:
@@ -269,7 +288,9 @@ def main() -> int:
         mqtt_with_credential(broker)
         outbox_survives_a_restart(broker)
         watchdog_restarts_a_frozen_process()
+        upgrade_in_place()
         stop_publishes_offline()
+        uninstall_and_purge()
         (OUT / "result").write_text("ok\n")
         return 0
     except BaseException:
