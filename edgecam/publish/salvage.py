@@ -83,15 +83,16 @@ def salvage(path: Path, clock: Callable[[], float] = time.time) -> Salvage:
     finally:
         db.close()
         if source != aside:
-            source.unlink(missing_ok=True)
+            for suffix in ("", "-wal", "-shm"):
+                source.with_name(source.name + suffix).unlink(missing_ok=True)
     return result
 
 
 def _sized_copy(path: Path) -> Path | None:
-    """A copy of a truncated database whose header counts only the pages still there.
+    """A copy of a damaged database with a header SQLite accepts, or None if it has one.
 
-    SQLite refuses a file shorter than its header says; with the count fixed, the pages that
-    remain can be read. None if the file is not truncated (or cannot be copied).
+    SQLite refuses a file shorter than its header says (truncated), or a garbled header; with a
+    sound header (the page count of what is left) the pages that remain can be read.
     """
     try:
         with path.open("rb") as file:
@@ -99,23 +100,45 @@ def _sized_copy(path: Path) -> Path | None:
         size = path.stat().st_size
     except OSError:
         return None
-    if len(header) < 100 or not header.startswith(b"SQLite format 3\0"):
+    if len(header) < 100 or size < 4096:
         return None
-    page_size = struct.unpack(">H", header[16:18])[0]
-    page_size = 65536 if page_size == 1 else page_size
-    pages = struct.unpack(">I", header[28:32])[0]
-    if not page_size or pages * page_size <= size:
-        return None
+    if header.startswith(b"SQLite format 3\0"):
+        page_size = struct.unpack(">H", header[16:18])[0]
+        page_size = 65536 if page_size == 1 else page_size
+        pages = struct.unpack(">I", header[28:32])[0]
+        if not page_size or pages * page_size <= size:
+            return None
+    else:
+        header, page_size = _template_header(path), 4096  # the outbox's page size
+    fixed = bytearray(header)
+    fixed[28:32] = struct.pack(">I", size // page_size)
+    fixed[32:40] = bytes(8)  # no freelist: a garbled one would mislead the reader
     copy = path.with_name(path.name + ".salvage")
     try:
         shutil.copyfile(path, copy)
         with copy.open("r+b") as file:
-            file.seek(28)
-            file.write(struct.pack(">I", size // page_size))
+            file.write(bytes(fixed))
     except OSError:
         copy.unlink(missing_ok=True)
         return None
     return copy
+
+
+def _template_header(near: Path) -> bytes:
+    """The 100-byte header of a new, empty outbox-like database (WAL, 4096-byte pages)."""
+    template = near.with_name(near.name + ".template")
+    template.unlink(missing_ok=True)
+    try:
+        db = sqlite3.connect(template)
+        db.execute("PRAGMA page_size=4096")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE t (x)")
+        db.close()
+        with template.open("rb") as file:
+            return file.read(100)
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            template.with_name(template.name + suffix).unlink(missing_ok=True)
 
 
 def _rows(db: sqlite3.Connection, result: Salvage) -> Iterator[Row]:

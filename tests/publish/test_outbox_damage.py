@@ -70,7 +70,7 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], int, int]] = {
     # name: (damage, fewest events kept, most events kept)
     "bad page": (_bad_page, EVENTS - 200, EVENTS - 1),
     "truncated": (_truncated, EVENTS // 3, EVENTS - 1),
-    "garbage header": (_garbage_header, 0, 0),
+    "garbage header": (_garbage_header, EVENTS, EVENTS),  # a sound header is put back
     "directory": (_directory, 0, 0),
     "retained pages": (_retained_pages, EVENTS, EVENTS),
 }
