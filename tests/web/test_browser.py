@@ -96,6 +96,20 @@ def _click_at(
     return clicked
 
 
+def _drag(browser: WebDriver, index: int, to: tuple[float, float]) -> tuple[float, float]:
+    """Drag corner ``index`` of the shape being drawn to a fraction of the overlay."""
+    svg = browser.find_element(By.ID, "overlay")
+    vertex = browser.find_element(
+        By.CSS_SELECTOR, f'circle.vertex[data-kind="drawing"][data-index="{index}"]'
+    )
+    rect = browser.execute_script("return arguments[0].getBoundingClientRect().toJSON()", svg)
+    w, h = rect["width"], rect["height"]
+    dx, dy = round(to[0] * w - w / 2), round(to[1] * h - h / 2)
+    chain = ActionChains(browser).click_and_hold(vertex).move_to_element_with_offset(svg, dx, dy)
+    chain.release().perform()
+    return (dx + w / 2) / w, (dy + h / 2) / h
+
+
 def _open_editor(browser: WebDriver, svc: Service) -> None:
     browser.get(svc.url("/editor?camera=demo"))
     _wait(
@@ -112,7 +126,8 @@ def test_a_zone_drawn_by_clicks_is_applied_and_reported(
     _open_editor(browser, svc)
     browser.find_element(By.ID, "mode-zone").click()
     browser.find_element(By.ID, "shape-name").send_keys("walkway")
-    clicked = _click_at(browser, [(0.1, 0.6), (0.9, 0.6), (0.9, 0.95), (0.1, 0.95)])
+    clicked = _click_at(browser, [(0.1, 0.6), (0.9, 0.6), (0.9, 0.95), (0.3, 0.8)])
+    clicked[3] = _drag(browser, 3, (0.1, 0.95))  # the last corner, dragged into place
     browser.find_element(By.ID, "finish").click()
     yaml_text = browser.find_element(By.ID, "yaml").text
     line = next(t for t in yaml_text.splitlines() if t.strip().startswith("walkway:"))
