@@ -77,3 +77,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     present[marker] = check()
                 if not present[marker]:
                     item.add_marker(pytest.mark.skip(reason=f"no {marker} hardware here"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """State (outbox, events store, clips) of services run by tests goes to a scratch directory."""
+    import os
+    import tempfile
+
+    if "STATE_DIRECTORY" not in os.environ:
+        os.environ.setdefault("XDG_STATE_HOME", tempfile.mkdtemp(prefix="edgecam-test-state-"))

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from edgecam.camera.base import FrameSource, RecordedSource
 from edgecam.camera.slot import LatestFrameSlot
@@ -35,6 +35,16 @@ class ReconnectPolicy:
     stall_timeout: float = 10.0
     initial_backoff: float = 0.5
     max_backoff: float = 30.0
+
+
+class CaptureTap(Protocol):
+    """Sees every captured frame on the capture thread (the clip ring); must return at once."""
+
+    def frame(self, frame: Frame) -> None:
+        """A frame was captured."""
+
+    def lost(self) -> None:
+        """The source failed and is being reopened."""
 
 
 def backoff_delay(attempt: int, policy: ReconnectPolicy) -> float:
@@ -65,6 +75,8 @@ class CaptureThread(threading.Thread):
         self.fit = fit
         """Fits each frame to the detector's input here, off the detector's thread."""
         self.slot = slot
+        self.tap: CaptureTap | None = None
+        """Gets every frame before the slot (clips keep their packets from it)."""
         self.policy = policy or ReconnectPolicy()
         self.live = is_live(source)
         self._noisy = RateLimitedLog(log)
@@ -186,6 +198,8 @@ class CaptureThread(threading.Thread):
         else:
             frame = Frame(image, self.frames, now, time.time(), self.source.name, fitted)
         self.frames += 1
+        if self.tap is not None:
+            self.tap.frame(frame)
         self.last_frame_mono = now
         self._attempt = 0
         if self.status != "running":
@@ -205,6 +219,8 @@ class CaptureThread(threading.Thread):
         )  # fmt: skip
         self._note_error(wrapped)
         self._noisy.warning("lost", "%s; reconnecting", wrapped)
+        if self.tap is not None:
+            self.tap.lost()
         self.source.close()
         self._opened = False
 

@@ -11,13 +11,20 @@ from typing import Annotated
 
 from pydantic import Field
 
+from edgecam.camera.av import AvSourceConfig
 from edgecam.camera.base import FrameSource
 from edgecam.camera.file import FileSourceConfig
 from edgecam.camera.image import ImageSourceConfig
 from edgecam.camera.opencv import OpenCVSourceConfig
 from edgecam.camera.picamera2 import Picamera2SourceConfig
 
-AnySourceConfig = FileSourceConfig | ImageSourceConfig | OpenCVSourceConfig | Picamera2SourceConfig
+AnySourceConfig = (
+    FileSourceConfig
+    | ImageSourceConfig
+    | OpenCVSourceConfig
+    | Picamera2SourceConfig
+    | AvSourceConfig
+)
 """The config of any backend."""
 
 SourceConfig = Annotated[AnySourceConfig, Field(discriminator="type")]
@@ -28,6 +35,7 @@ BACKENDS: dict[str, str] = {
     "image": "edgecam.camera.image:ImageSource",
     "opencv": "edgecam.camera.opencv:OpenCVSource",
     "picamera2": "edgecam.camera.picamera2:Picamera2Source",
+    "av": "edgecam.camera.av:AvSource",
 }
 
 

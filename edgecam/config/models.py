@@ -10,8 +10,10 @@ from pydantic import Field
 
 from edgecam.camera.motion import MotionConfig
 from edgecam.camera.sources import SourceConfig
+from edgecam.clips.config import ClipsConfig
 from edgecam.config.base import Duration, Name, StrictModel
 from edgecam.detect.config import ModelConfig
+from edgecam.events.config import EventsConfig
 from edgecam.publish.config import MqttConfig
 from edgecam.publish.snapshots import SnapshotStoreConfig
 from edgecam.rules.areas import LineConfig, MaskConfig, ZoneConfig
@@ -86,6 +88,10 @@ class Config(StrictModel):
     """Rules that turn detections into events."""
     snapshots: SnapshotStoreConfig | None = None
     """Keep event snapshots on disk too (``{path, max_files, max_bytes}``); default: not kept."""
+    events: EventsConfig = Field(default_factory=EventsConfig)
+    """The events store behind ``/api/events``: events, snapshots and clips, bounded."""
+    clips: ClipsConfig = Field(default_factory=ClipsConfig)
+    """Each camera's RAM ring for clip pre-roll, and the encoding of cameras without H.264."""
     mqtt: MqttConfig | None = None
     """The MQTT broker to publish to; absent: no MQTT (events only with ``--events``)."""
     http: HttpConfig = Field(default_factory=HttpConfig)
@@ -103,6 +109,8 @@ class Config(StrictModel):
             if rule.name in names:
                 problems.append((("rules", index, "name"), f"duplicate rule name {rule.name!r}"))
             names.add(rule.name)
+            if rule.clip is not None and not self.events.enabled:
+                problems.append((("rules", index, "clip"), "clips need events.enabled: true"))
             if rule.camera is not None and rule.camera not in self.cameras:
                 known = ", ".join(sorted(self.cameras))
                 problems.append(

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
 
+from edgecam.clips.config import RuleClipConfig
 from edgecam.config.base import Duration, Name, StrictModel
 from edgecam.rules.schedule import ResetConfig, ScheduleConfig
 
@@ -76,6 +77,8 @@ class RuleBase(StrictModel):
     """Publish an annotated JPEG of the frame with each alert."""
     path: PathConfig | None = None
     """Only objects whose path so far meets these conditions (zones in order, distance moved)."""
+    clip: RuleClipConfig | None = None
+    """Record a video clip of each event, e.g. ``{pre: 5s, post: 5s, max: 2m}``; default: none."""
 
     @property
     def schedules(self) -> list[ScheduleConfig]:

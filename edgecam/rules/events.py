@@ -55,6 +55,9 @@ class Event:
     """End events: the ``id`` of the start event they end."""
     stationary: bool | None = None
     """True when the event's object is stationary (left out otherwise)."""
+    clip: dict[str, object] | None = None
+    """``{id, path, url}`` of the event's clip (on ``end`` and ``count`` events of rules with
+    ``clip:``); the file is there once the post-roll has passed."""
 
     def to_json(self) -> dict[str, object]:
         """The event as a JSON-ready dict, fields in contract order, ``None`` left out."""
@@ -76,6 +79,7 @@ class Event:
             "zones_visited": None if self.zones_visited is None else list(self.zones_visited),
             "start_id": self.start_id,
             "stationary": self.stationary,
+            "clip": self.clip,
         }
         out.update({k: v for k, v in optional.items() if v is not None})
         out["ts"] = self.ts

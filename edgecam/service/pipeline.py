@@ -9,6 +9,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from edgecam.camera.base import FullFrameSource
+from edgecam.clips.recorder import ClipRecorder, clip_rules
 from edgecam.config.models import CameraConfig, Config
 from edgecam.detect.detector import Detector
 from edgecam.publish.base import EventSink, Retargetable, TakesSnapshots, TakesStats
@@ -74,11 +75,16 @@ class Pipeline:
         *,
         stop: threading.Event | None = None,
         max_frames: int | None = None,
+        clips: ClipRecorder | None = None,
+        keep: Sequence[EventSink] = (),
     ) -> None:
         self.config = config
         self.detector = detector
         self.engine = engine
         self.sinks = list(sinks)
+        self.keep = list(keep)
+        """Sinks that outlive reloads (the events store); they get what ``sinks`` get."""
+        self.clips = clips
         self.stop = stop or threading.Event()
         self.max_frames = max_frames
         self.stats = PipelineStats()
@@ -96,7 +102,10 @@ class Pipeline:
 
     def new_camera(self, name: str, config: CameraConfig) -> CameraState:
         """A camera for this pipeline, not yet started or attached (any thread)."""
-        return build_camera(name, config, self._ready, self._fitter())
+        cam = build_camera(name, config, self._ready, self._fitter())
+        if self.clips is not None:
+            cam.capture.tap = self.clips.tap(name, cam.capture.source)
+        return cam
 
     def attach(self, cameras: Sequence[CameraState]) -> None:
         """Add cameras to the detection loop (pipeline thread); their capture may start later."""
@@ -131,6 +140,8 @@ class Pipeline:
         engine, sinks and cameras are in use, and fps limits follow the new config.
         """
         self.replace_engine(new.engine)
+        if self.clips is not None:
+            self.clips.rules = clip_rules(new.config.rules)
         gone = self.detach(new.detach)
         self.attach(new.cameras)
         old_sinks: Sequence[EventSink] = ()
@@ -235,7 +246,7 @@ class Pipeline:
         """Swap the rule engine (pipeline thread only): open states of the old one end first."""
         for cam in self.cameras:
             if cam.last_frame is not None:
-                self._emit(self.engine.finish(cam.last_frame))
+                self._emit(self._with_clips(cam.last_frame, self.engine.finish(cam.last_frame)))
         self.engine = engine
 
     def _run_calls(self) -> None:
@@ -290,8 +301,9 @@ class Pipeline:
         cam.last_frame = frame
         cam.last_detections = detections
         self.heartbeat = time.monotonic()
-        events = self.engine.process(frame, detections)
-        if events:
+        found = self.engine.process(frame, detections)
+        if found:
+            events = self._with_clips(frame, found)
             self._emit(events)
             self._snapshots(frame, events, detections)
 
@@ -306,7 +318,7 @@ class Pipeline:
                 list(latest.values()),
                 [d.box for d in detections],
                 self.config.cameras.get(frame.camera),
-                [sink for sink in self.sinks if isinstance(sink, TakesSnapshots)],
+                [sink for sink in [*self.sinks, *self.keep] if isinstance(sink, TakesSnapshots)],
             )
             self.snapshots.submit(job)
 
@@ -320,10 +332,14 @@ class Pipeline:
                 return source.snapshot(FULL_FRAME_WAIT) if cam.capture.is_alive() else None
         return None
 
+    def _with_clips(self, frame: Frame, events: Sequence[Event]) -> Sequence[Event]:
+        return events if self.clips is None else self.clips.on_events(frame, events)
+
     def _emit(self, events: Sequence[Event]) -> None:
         self.stats.events += len(events)
+        sinks = [*self.sinks, *self.keep]
         for event in events:
-            for sink in self.sinks:
+            for sink in sinks:
                 sink.emit(event)
 
     def _finish(self) -> None:
@@ -331,7 +347,9 @@ class Pipeline:
             if cam.capture.is_alive():
                 cam.capture.join(timeout=5.0)
             if cam.last_frame is not None:
-                self._emit(self.engine.finish(cam.last_frame))
+                self._emit(self._with_clips(cam.last_frame, self.engine.finish(cam.last_frame)))
+        if self.clips is not None:
+            self.clips.close(self.config.health.stop_timeout)
         self.snapshots.close()
         self.publish_stats()
 

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from edgecam.events.service import EventsParts
 from edgecam.service.guard import GuardedDetector
 from edgecam.service.metrics import (
     CameraFigures,
@@ -36,8 +37,11 @@ class ServiceState:
         detector: GuardedDetector,
         stale_after: float,
         clock: Callable[[], float] = time.monotonic,
+        events: EventsParts | None = None,
     ) -> None:
         self.pipeline = pipeline
+        self.events = events or EventsParts(None, None)
+        """The events store and clip recorder, for the API and ``/metrics``."""
         self.detector = detector
         self.stale_after = stale_after
         self.clock = clock

@@ -1,0 +1,186 @@
+"""PyAV source: RTSP/HTTP streams and video files through FFmpeg, keeping the encoded packets.
+
+Frames are decoded for the detector as with OpenCV, but the demuxed packets are kept too (when a
+rule wants clips), so an H.264 stream's clips are remuxed from the camera's own packets and never
+re-encoded. PyAV's wheels bundle FFmpeg, so nothing else needs installing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from edgecam.camera.opencv import redact_url
+from edgecam.clips.ring import StreamTemplate, copy_template
+from edgecam.config.base import ConfigPath, Duration, StrictModel
+from edgecam.errors import CameraError
+from edgecam.types import Image
+
+log = logging.getLogger(__name__)
+
+REMUXABLE = ("h264",)
+"""Codecs whose packets clips keep as they are (browsers play H.264 in MP4)."""
+
+
+class AvSourceConfig(StrictModel):
+    """A network stream (``url``) or a video file (``path``) read with PyAV (FFmpeg)."""
+
+    type: Literal["av"] = "av"
+    url: str | None = None
+    """Stream: ``rtsp://...``, ``http://...`` or any FFmpeg input; reopened when it fails."""
+    path: ConfigPath | None = None
+    """Video file; relative to the config file's directory; ends at its end."""
+    transport: Literal["tcp", "udp"] = "tcp"
+    """RTSP transport; TCP survives lossy Wi-Fi without smeared frames."""
+    pace: Literal["realtime", "fast", "every"] = "realtime"
+    """Files only: ``realtime`` at the file's own rate, ``fast``, or ``every`` frame analysed."""
+    open_timeout: Duration = Field(default=10.0, gt=0.0)
+    """How long opening a stream may take before it counts as failed."""
+    read_timeout: Duration = Field(default=10.0, gt=0.0)
+    """How long a stream may go without delivering data before a read counts as failed."""
+
+    @model_validator(mode="after")
+    def _one_of_url_or_path(self) -> AvSourceConfig:
+        if (self.url is None) == (self.path is None):
+            raise ValueError("give exactly one of url (a stream) or path (a video file)")
+        return self
+
+
+class AvSource:
+    """Demuxes and decodes with PyAV; keeps each frame's packets for clips when asked to."""
+
+    def __init__(self, name: str, config: AvSourceConfig) -> None:
+        self.name = name
+        self.config = config
+        self.live = config.url is not None
+        self._container: Any = None
+        self._stream: Any = None
+        self._packets: Iterator[Any] | None = None
+        self._decoded: deque[Any] = deque()
+        self._keep = False
+        self._kept: list[Any] = []
+        self._template: StreamTemplate | None = None
+        self._fps: float | None = None
+        self._next_due = 0.0
+
+    @property
+    def target(self) -> str:
+        """What is opened, safe to log (credentials removed)."""
+        return redact_url(self.config.url) if self.config.url else str(self.config.path)
+
+    @property
+    def nominal_fps(self) -> float | None:
+        """The stream's frame rate, if it says."""
+        return self._fps
+
+    def keep_packets(self, keep: bool) -> None:
+        """Keep the demuxed packets for :meth:`take_packets` (clips want them)."""
+        self._keep = keep
+
+    def take_packets(self) -> list[Any]:
+        """The packets demuxed since the last call."""
+        kept, self._kept = self._kept, []
+        return kept
+
+    def stream_template(self) -> StreamTemplate | None:
+        """The open stream's codec parameters, if its packets can go into clips as they are."""
+        return self._template
+
+    def open(self) -> None:
+        """Open the stream or file; :class:`CameraError` if it cannot be read."""
+        import av
+
+        self.close()
+        config = self.config
+        if config.path is not None and not config.path.is_file():
+            raise CameraError(f"camera {self.name!r}: video file {config.path} not found; "
+                              "check source.path")  # fmt: skip
+        options: dict[str, str] = {}
+        if config.url and config.url.lower().startswith(("rtsp://", "rtsps://")):
+            options["rtsp_transport"] = config.transport
+        try:
+            container = av.open(
+                config.url or str(config.path), options=options,
+                timeout=(config.open_timeout, config.read_timeout),
+            )  # fmt: skip
+        except (av.FFmpegError, OSError, ValueError) as err:
+            raise CameraError(f"camera {self.name!r}: cannot open {self.target}: {err}") from err
+        if not container.streams.video:
+            container.close()
+            raise CameraError(f"camera {self.name!r}: {self.target} has no video stream")
+        stream = container.streams.video[0]
+        self._container, self._stream = container, stream
+        self._packets = container.demux(stream)
+        rate = stream.average_rate or stream.guessed_rate
+        self._fps = float(rate) if rate else None
+        self._template = self._make_template(stream)
+        self._next_due = time.monotonic()
+        log.info("camera %s: opened %s (%s, %s fps)", self.name, self.target,
+                 stream.codec_context.name, self._fps or "?")  # fmt: skip
+
+    def _make_template(self, stream: Any) -> StreamTemplate | None:
+        if not self._keep:
+            return None
+        if stream.codec_context.name not in REMUXABLE:
+            log.warning(
+                "camera %s: %s is %s, not H.264: clips are encoded from decoded frames instead",
+                self.name, self.target, stream.codec_context.name,
+            )  # fmt: skip
+            return None
+        return copy_template(stream)
+
+    def read(self) -> Image | None:
+        """The next frame (BGR); None at the end of a file; :class:`CameraError` if it failed."""
+        import av
+
+        if self._packets is None:
+            raise CameraError(f"camera {self.name!r}: read before open")
+        try:
+            image = self._decode_next()
+        except (av.FFmpegError, OSError) as err:
+            raise CameraError(
+                f"camera {self.name!r}: read from {self.target} failed: {err}"
+            ) from err
+        if image is None:
+            if self.live:
+                raise CameraError(f"camera {self.name!r}: stream {self.target} ended")
+            return None
+        self._pace()
+        return image
+
+    def _decode_next(self) -> Image | None:
+        assert self._packets is not None
+        while not self._decoded:
+            packet = next(self._packets, None)
+            if packet is None:
+                return None
+            if packet.size and self._keep and self._template is not None:
+                self._kept.append(packet)
+            # The empty packet at the end flushes the decoder's delayed frames (B-frames).
+            self._decoded.extend(packet.decode())
+        image: Image = self._decoded.popleft().to_ndarray(format="bgr24")
+        return image
+
+    def _pace(self) -> None:
+        if self.live or self.config.pace != "realtime" or not self._fps:
+            return
+        self._next_due += 1.0 / self._fps
+        delay = self._next_due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        else:
+            self._next_due = time.monotonic()
+
+    def close(self) -> None:
+        """Close the stream or file; safe to call twice."""
+        container, self._container = self._container, None
+        self._packets = None
+        self._kept = []
+        self._decoded.clear()
+        if container is not None:
+            container.close()
