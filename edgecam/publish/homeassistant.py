@@ -104,6 +104,22 @@ def _snapshot_entity(topics: Topics, target: RuleTarget, version: str) -> dict[s
     return config
 
 
+def _clip_sensor(topics: Topics, target: RuleTarget, version: str) -> dict[str, object]:
+    """The latest clip's URL as a sensor's state; duration, truncation and more as attributes."""
+    object_id = f"{target.camera}__{target.rule}__clip"
+    config = _common(
+        topics,
+        f"edgecam_{topics.device}_{object_id}",
+        f"{target.camera} {target.rule} clip",
+        version,
+    )
+    config["state_topic"] = topics.clip(target.camera, target.rule)
+    config["value_template"] = "{{ value_json.url }}"
+    config["json_attributes_topic"] = topics.clip(target.camera, target.rule)
+    config["icon"] = "mdi:filmstrip"
+    return config
+
+
 def _detect_switch(topics: Topics, camera: str, version: str) -> dict[str, object]:
     config = _common(
         topics, f"edgecam_{topics.device}_{camera}__detect", f"{camera} detection", version
@@ -162,6 +178,9 @@ def discovery_messages(
             for direction in target.directions:
                 sensor_id, config = _direction_sensor(topics, target, direction, version)
                 messages.append(DiscoveryMessage(topic("sensor", sensor_id), config))
+        if target.clip:
+            config = _clip_sensor(topics, target, version)
+            messages.append(DiscoveryMessage(topic("sensor", f"{object_id}__clip"), config))
         if snapshots:
             config = _snapshot_entity(topics, target, version)
             messages.append(DiscoveryMessage(topic("image", f"{object_id}__snapshot"), config))

@@ -13,6 +13,7 @@ thus arrive twice (same id) but never out of order or not at all.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import queue
 import socket
@@ -205,6 +206,12 @@ class MqttSink:
     def snapshot(self, camera: str, rule: str, jpeg: bytes) -> None:
         """Publish (retained) the annotated JPEG of the rule's latest event."""
         self._queue.put(_Retain(self.topics.snapshot(camera, rule), jpeg))
+
+    def clip(self, camera: str, rule: str, info: Mapping[str, object]) -> None:
+        """Publish (retained) the rule's latest clip: its URL and details, once written."""
+        if info.get("status") == "ready":
+            payload = json.dumps(dict(info), separators=(",", ":")).encode()
+            self._queue.put(_Retain(self.topics.clip(camera, rule), payload))
 
     def stats(self, stats: Mapping[str, object]) -> None:
         """Publish (retained) the stats merged with the outbox's."""

@@ -40,6 +40,8 @@ class RuleTarget:
     """For rules that count line crossings: the directions counted (``in``, ``out``)."""
     occupancy: bool = False
     """For counting rules: the count is a zone's occupancy (goes up and down), not crossings."""
+    clip: bool = False
+    """The rule records clips: it has a retained ``clip`` topic (the latest clip's URL)."""
 
     @property
     def counting(self) -> bool:
@@ -51,7 +53,13 @@ def rule_targets(cameras: Iterable[str], rules: Iterable[RuleLike]) -> list[Rule
     """Every (camera, rule) pair of a config; a rule without a camera applies to all."""
     names = list(cameras)
     return [
-        RuleTarget(camera, rule.name, rule.kind, *_count_shape(rule))
+        RuleTarget(
+            camera,
+            rule.name,
+            rule.kind,
+            *_count_shape(rule),
+            getattr(rule, "clip", None) is not None,
+        )
         for rule in rules
         for camera in (names if rule.camera is None else [rule.camera])
     ]
@@ -114,6 +122,10 @@ class Topics:
     def snapshot(self, camera: str, rule: str) -> str:
         """Retained JPEG of the rule's latest event."""
         return f"{self.base}/{camera}/{rule}/snapshot"
+
+    def clip(self, camera: str, rule: str) -> str:
+        """Retained JSON of the rule's latest clip (``url``, ``duration_s``, ``truncated``...)."""
+        return f"{self.base}/{camera}/{rule}/clip"
 
     def detect_set(self, camera: str) -> str:
         """Command topic: ``ON``/``OFF`` resumes or pauses detection on a camera."""
@@ -211,6 +223,8 @@ def stale_retained(
     for t in targets:
         current.add(topics.snapshot(t.camera, t.rule))
         current.add(topics.rule_attributes(t.camera, t.rule))
+        if t.clip:
+            current.add(topics.clip(t.camera, t.rule))
         if t.counting:
             counts.append(topics.rule_count(t.camera, t.rule))  # .../count, .../count/in, ...
         else:

@@ -44,7 +44,7 @@ BINARY_CLASSES = {"occupancy", "motion", "presence", "moving", "problem"}
 STATE_CLASSES = {"measurement", "total", "total_increasing"}
 
 TARGETS = [
-    RuleTarget("porch", "walkway", "presence"),
+    RuleTarget("porch", "walkway", "presence", clip=True),
     RuleTarget("porch", "loiterer", "dwell"),
     RuleTarget("porch", "no_car", "absence"),
     RuleTarget("porch", "gate", "line", ("in", "out")),
@@ -111,6 +111,12 @@ def test_entities_per_rule_kind_and_camera() -> None:
     _, image = by_topic[node.format("image", "porch__walkway__snapshot")]
     assert image["image_topic"] == "edgecam/porch-pi/porch/walkway/snapshot"
     assert image["content_type"] == "image/jpeg"
+    _, clip = by_topic[node.format("sensor", "porch__walkway__clip")]  # the latest clip's URL
+    assert clip["state_topic"] == clip["json_attributes_topic"] == (
+        "edgecam/porch-pi/porch/walkway/clip"
+    )
+    assert clip["value_template"] == "{{ value_json.url }}"
+    assert node.format("sensor", "porch__loiterer__clip") not in by_topic  # no clip: none
     _, fps = by_topic[node.format("sensor", "fps")]
     assert fps["state_topic"] == "edgecam/porch-pi/stats"
 

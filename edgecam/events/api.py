@@ -1,0 +1,148 @@
+"""The events API, independent of the web framework: queries, JSON bodies and byte ranges.
+
+``GET /api/events?camera=&rule=&since=&limit=``, ``/api/events/<id>``,
+``/api/events/<id>/snapshot.jpg`` and ``/api/events/<id>/clip.mp4`` (with HTTP range requests,
+so browsers can seek). docs/events.md documents the JSON.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from edgecam.events.store import EventStore, StoredEvent
+from edgecam.rules.events import iso_utc
+
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 50
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+ROUTE = re.compile(r"^/api/events(?:/([A-Za-z0-9_-]{1,64})(?:/(snapshot\.jpg|clip\.mp4))?)?/?$")
+"""``/api/events``, ``/api/events/<id>``, ``/api/events/<id>/snapshot.jpg|clip.mp4``."""
+
+
+class ApiError(Exception):
+    """A request the API cannot answer: ``status`` and a message for the JSON body."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """The filters of ``GET /api/events``."""
+
+    camera: str | None = None
+    rule: str | None = None
+    since: str | None = None
+    limit: int = DEFAULT_LIMIT
+
+
+def parse_query(params: Mapping[str, str]) -> Query:
+    """Validate the query string; :class:`ApiError` (400) naming the bad parameter."""
+    unknown = sorted(set(params) - {"camera", "rule", "since", "limit"})
+    if unknown:
+        raise ApiError(400, f"unknown parameter {unknown[0]!r}; use camera, rule, since, limit")
+    limit = params.get("limit", str(DEFAULT_LIMIT))
+    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
+        raise ApiError(400, f"limit must be a whole number from 1 to {MAX_LIMIT}")
+    since = params.get("since")
+    return Query(params.get("camera"), params.get("rule"), _since(since), int(limit))
+
+
+def _since(value: str | None) -> str | None:
+    """``since`` as the stored form (ISO 8601 UTC, milliseconds) from ISO 8601 or epoch seconds."""
+    if value is None:
+        return None
+    try:
+        if re.fullmatch(r"\d+(\.\d+)?", value):
+            return iso_utc(float(value))
+        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        stamp = None
+    if stamp is None:
+        raise ApiError(400, "since must be ISO 8601 (2026-12-04T18:00:00Z) or epoch seconds")
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    return iso_utc(stamp.timestamp())
+
+
+def event_json(event: StoredEvent, base: str = "") -> dict[str, object]:
+    """One occurrence as the API shows it (docs/events.md)."""
+    body = {k: v for k, v in event.event.items() if k not in ("id", "type", "ts", "clip")}
+    out: dict[str, object] = {"id": event.id, "type": event.kind, **body}
+    out["start"] = event.start
+    out["end"] = event.end
+    out["ongoing"] = event.kind == "start" and event.end is None
+    if event.end_event is not None:
+        out["end_event"] = {k: v for k, v in event.end_event.items() if k != "clip"}
+    snapshot = event.snapshot is not None and event.snapshot.is_file()
+    out["snapshot"] = f"{base}/api/events/{event.id}/snapshot.jpg" if snapshot else None
+    out["clip"] = _clip_json(event, base)
+    return out
+
+
+def _clip_json(event: StoredEvent, base: str) -> dict[str, object] | None:
+    if event.clip is None and event.clip_info is None:
+        return None
+    info = dict(event.clip_info or {})
+    info.pop("path", None)
+    if not info:
+        status = "recording"
+    elif info.get("status") == "ready" and not (event.clip and event.clip.is_file()):
+        status = "deleted"  # removed by the size or age cap
+    else:
+        status = str(info.get("status"))
+    info.update(status=status, url=f"{base}/api/events/{event.id}/clip.mp4")
+    return info
+
+
+def find(store: EventStore, event_id: str) -> StoredEvent:
+    """The occurrence ``event_id``; :class:`ApiError` (404) if unknown."""
+    event = store.get(event_id) if _ID.match(event_id) else None
+    if event is None:
+        raise ApiError(404, f"no event {event_id!r}")
+    return event
+
+
+def media_file(store: EventStore, event_id: str, kind: str) -> Path:
+    """The snapshot or clip file of an occurrence; 404 with the reason when there is none."""
+    event = find(store, event_id)
+    path = event.snapshot if kind == "snapshot.jpg" else event.clip
+    if kind == "clip.mp4":
+        clip = _clip_json(event, "")
+        status = None if clip is None else str(clip.get("status"))
+        if status != "ready":
+            reason = {None: "the rule records no clip", "recording": "is still being recorded"}
+            raise ApiError(404, f"event {event_id}: clip {reason.get(status, status)}")
+    if path is None or not path.is_file():
+        what = "snapshot" if kind == "snapshot.jpg" else "clip"
+        raise ApiError(404, f"event {event_id} has no {what} (or it was deleted)")
+    return path
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """``(first, last)`` byte of a ``Range: bytes=...`` header; None for the whole file.
+
+    :class:`ApiError` 416 for a range outside the file. Several ranges at once are answered with
+    the first only (as many servers do; browsers ask for one).
+    """
+    if header is None:
+        return None
+    match = _RANGE.match(header.split(",")[0].strip())
+    if match is None:
+        return None  # not a byte range we understand: send the whole file (RFC 9110, 14.2)
+    first, last = match.groups()
+    if first == "":
+        if last == "" or int(last) == 0:
+            raise ApiError(416, "unsatisfiable range")
+        return max(0, size - int(last)), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or end < start:
+        raise ApiError(416, "unsatisfiable range")
+    return start, end
