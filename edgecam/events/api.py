@@ -1,8 +1,8 @@
 """The events API, independent of the web framework: queries, JSON bodies and byte ranges.
 
 ``GET /api/events?camera=&rule=&since=&limit=``, ``/api/events/<id>``,
-``/api/events/<id>/snapshot.jpg`` and ``/api/events/<id>/clip.mp4`` (with HTTP range requests,
-so browsers can seek). docs/events.md documents the JSON.
+``/api/events/<id>/snapshot.jpg`` and ``/api/events/<id>/clip.mp4`` (served with HTTP range
+requests by the web server, so browsers can seek). docs/events.md documents the JSON.
 """
 
 from __future__ import annotations
@@ -19,9 +19,6 @@ from edgecam.rules.events import iso_utc
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 50
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-ROUTE = re.compile(r"^/api/events(?:/([A-Za-z0-9_-]{1,64})(?:/(snapshot\.jpg|clip\.mp4))?)?/?$")
-"""``/api/events``, ``/api/events/<id>``, ``/api/events/<id>/snapshot.jpg|clip.mp4``."""
 
 
 class ApiError(Exception):
@@ -75,6 +72,7 @@ def event_json(event: StoredEvent, base: str = "") -> dict[str, object]:
     """One occurrence as the API shows it (docs/events.md)."""
     body = {k: v for k, v in event.event.items() if k not in ("id", "type", "ts", "clip")}
     out: dict[str, object] = {"id": event.id, "type": event.kind, **body}
+    out["ts"] = event.start  # as on the event itself (and in the page's recent events)
     out["start"] = event.start
     out["end"] = event.end
     out["ongoing"] = event.kind == "start" and event.end is None
@@ -123,26 +121,3 @@ def media_file(store: EventStore, event_id: str, kind: str) -> Path:
         what = "snapshot" if kind == "snapshot.jpg" else "clip"
         raise ApiError(404, f"event {event_id} has no {what} (or it was deleted)")
     return path
-
-
-def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """``(first, last)`` byte of a ``Range: bytes=...`` header; None for the whole file.
-
-    :class:`ApiError` 416 for a range outside the file. Several ranges at once are answered with
-    the first only (as many servers do; browsers ask for one).
-    """
-    if header is None:
-        return None
-    match = _RANGE.match(header.split(",")[0].strip())
-    if match is None:
-        return None  # not a byte range we understand: send the whole file (RFC 9110, 14.2)
-    first, last = match.groups()
-    if first == "":
-        if last == "" or int(last) == 0:
-            raise ApiError(416, "unsatisfiable range")
-        return max(0, size - int(last)), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
-    if start >= size or end < start:
-        raise ApiError(416, "unsatisfiable range")
-    return start, end

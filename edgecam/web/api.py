@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -14,9 +13,7 @@ from starlette.routing import BaseRoute, Route
 from edgecam.config.models import CameraConfig
 from edgecam.web.app import NO_STORE, camera_name, ctx, error
 from edgecam.web.editor import ConfigEditor, EditRefused
-from edgecam.web.recent import RecentEvents
-
-_EVENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+from edgecam.web.events import event_routes
 
 
 def _areas(camera: CameraConfig | None) -> dict[str, object]:
@@ -59,31 +56,6 @@ async def camera(request: Request) -> Response:
 async def rules(request: Request) -> Response:
     """Each rule on each camera with its state (ON/OFF) and count."""
     return JSONResponse({"rules": ctx(request).view.rules()}, headers=NO_STORE)
-
-
-def _recent(request: Request) -> RecentEvents | None:
-    found = ctx(request).extra.get("recent")
-    return found if isinstance(found, RecentEvents) else None
-
-
-async def events(request: Request) -> Response:
-    """The recent events, newest first (``?limit=N``, at most 50)."""
-    limit_text = request.query_params.get("limit", "50")
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= 50:
-        return error(400, "limit must be a whole number from 1 to 50")
-    recent = _recent(request)
-    found = recent.events(int(limit_text)) if recent is not None else []
-    return JSONResponse({"events": found}, headers=NO_STORE)
-
-
-async def event_snapshot(request: Request) -> Response:
-    """The snapshot kept for a recent event."""
-    event_id = str(request.path_params["event_id"])
-    recent = _recent(request)
-    jpeg = recent.snapshot_jpeg(event_id) if recent and _EVENT_ID.match(event_id) else None
-    if jpeg is None:
-        return error(404, f"no snapshot kept for event {event_id!r}")
-    return Response(jpeg, media_type="image/jpeg", headers=NO_STORE)
 
 
 async def session(request: Request) -> Response:
@@ -208,8 +180,7 @@ def api_routes() -> list[BaseRoute]:
         Route("/api/cameras", cameras, methods=["GET"]),
         Route("/api/cameras/{camera}", camera, methods=["GET"]),
         Route("/api/rules", rules, methods=["GET"]),
-        Route("/api/events", events, methods=["GET"]),
-        Route("/api/events/{event_id}/snapshot.jpg", event_snapshot, methods=["GET"]),
+        *event_routes(),
         Route("/api/config", config_get, methods=["GET"]),
         Route("/api/config/validate", config_validate, methods=["POST"]),
         Route("/api/config/apply", config_apply, methods=["POST"]),

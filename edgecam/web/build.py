@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 
 from edgecam.config.models import Config
 from edgecam.errors import ConfigError
+from edgecam.events.store import EventStore
 from edgecam.service.pipeline import Pipeline
 from edgecam.web.editor import ConfigEditor
 from edgecam.web.live import PipelineView
@@ -29,6 +30,7 @@ def build_web(
     recent: RecentEvents,
     config_path: Path | None,
     reload: Callable[[], bool],
+    events: EventStore | None = None,
 ) -> WebServer | None:
     """The server for ``config.http``, or None when it is off or cannot listen (logged).
 
@@ -40,7 +42,8 @@ def build_web(
     view = PipelineView(pipeline, health, camera_status)
     editor = ConfigEditor(config_path, config.http.allow_config_write, reload)
     try:
-        server = WebServer(config.http, view, registry, extra={"recent": recent, "editor": editor})
+        extra = {"recent": recent, "editor": editor, "events": events}
+        server = WebServer(config.http, view, registry, extra=extra)
     except ConfigError as err:
         # Detection matters more than its dashboard: run on, and say why /healthz is missing.
         log.error("%s; running without the HTTP endpoint", err)

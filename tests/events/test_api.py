@@ -10,32 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry
 
 from edgecam.events.media import MediaStore
 from edgecam.events.store import EventStore
 from edgecam.rules.events import Event
-from edgecam.service.http import HttpEndpoint
 from tests.clips.media import probe, write_h264
-
-
-class View:
-    """A service view with an events store and nothing else."""
-
-    def __init__(self, store: EventStore) -> None:
-        self.store = store
-
-    def health(self) -> tuple[bool, str]:
-        return True, "ok"
-
-    def camera_status(self) -> dict[str, str]:
-        return {}
-
-    def latest_jpeg(self, camera: str) -> bytes | None:
-        raise KeyError(camera)
-
-    def event_store(self) -> EventStore:
-        return self.store
+from tests.web.fakes import serving
 
 
 def _event(kind: str, event_id: str, ts: str, **extra: object) -> Event:
@@ -71,10 +51,8 @@ def store(tmp_path: Path, clip_file: Path) -> Iterator[EventStore]:
 
 @pytest.fixture
 def base(store: EventStore) -> Iterator[str]:
-    endpoint = HttpEndpoint(("127.0.0.1", 0), View(store), CollectorRegistry())
-    endpoint.start()
-    yield f"http://127.0.0.1:{endpoint.port}"
-    endpoint.close()
+    with serving(extra={"events": store}) as (_view, server):
+        yield server.url.rstrip("/")
 
 
 def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
@@ -89,6 +67,10 @@ def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str
 def _json(url: str) -> tuple[int, dict[str, object]]:
     code, _, body = _get(url)
     return code, json.loads(body)
+
+
+def _header(headers: dict[str, str], name: str) -> str:
+    return {k.lower(): v for k, v in headers.items()}[name.lower()]
 
 
 def _ids(base: str, query: str) -> list[str]:
@@ -120,7 +102,7 @@ def test_one_event_with_its_snapshot_and_clip(base: str) -> None:
     assert isinstance(clip, dict)
     assert clip["status"] == "ready" and clip["url"] == "/api/events/a/clip.mp4"
     code, headers, jpeg = _get(f"{base}/api/events/a/snapshot.jpg")
-    assert (code, headers["Content-Type"], jpeg) == (200, "image/jpeg", b"\xff\xd8jpeg-a")
+    assert (code, _header(headers, "content-type"), jpeg) == (200, "image/jpeg", b"\xff\xd8jpeg-a")
     assert _json(f"{base}/api/events/b")[1]["ongoing"] is True
     assert _json(f"{base}/api/events/c")[1]["clip"] is None
     assert _json(f"{base}/api/events/nope")[0] == 404
@@ -131,17 +113,22 @@ def test_clip_range_requests(base: str, clip_file: Path, tmp_path: Path) -> None
     size = len(data)
     url = f"{base}/api/events/a/clip.mp4"
     code, headers, body = _get(url)
-    assert (code, headers["Content-Type"], headers["Accept-Ranges"]) == (200, "video/mp4", "bytes")
-    assert body == data and headers["Content-Length"] == str(size)
+    assert (code, _header(headers, "content-type"), _header(headers, "accept-ranges")) == (
+        200, "video/mp4", "bytes")  # fmt: skip
+    assert body == data and _header(headers, "content-length") == str(size)
     code, headers, body = _get(url, {"Range": "bytes=0-99"})
-    assert (code, headers["Content-Range"], body) == (206, f"bytes 0-99/{size}", data[:100])
+    assert (code, _header(headers, "content-range"), body) == (
+        206,
+        f"bytes 0-99/{size}",
+        data[:100],
+    )
     code, headers, body = _get(url, {"Range": "bytes=-100"})
-    assert (code, headers["Content-Range"], body) == (206, f"bytes {size - 100}-{size - 1}/{size}",
-                                                      data[-100:])  # fmt: skip
+    assert (code, _header(headers, "content-range"), body) == (
+        206, f"bytes {size - 100}-{size - 1}/{size}", data[-100:])  # fmt: skip
     code, headers, body = _get(url, {"Range": "bytes=1000-"})
     assert (code, body) == (206, data[1000:])
     code, headers, _ = _get(url, {"Range": f"bytes={size}-"})
-    assert (code, headers["Content-Range"]) == (416, f"bytes */{size}")
+    assert (code, _header(headers, "content-range")) == (416, f"bytes */{size}")
     # A browser seeking: the file fetched in pieces is the file, and it decodes.
     pieces = b"".join(
         _get(url, {"Range": f"bytes={i}-{i + 9999}"})[2] for i in range(0, size, 10000)

@@ -112,8 +112,10 @@ def test_entities_per_rule_kind_and_camera() -> None:
     assert image["image_topic"] == "edgecam/porch-pi/porch/walkway/snapshot"
     assert image["content_type"] == "image/jpeg"
     _, clip = by_topic[node.format("sensor", "porch__walkway__clip")]  # the latest clip's URL
-    assert clip["state_topic"] == clip["json_attributes_topic"] == (
-        "edgecam/porch-pi/porch/walkway/clip"
+    assert (
+        clip["state_topic"]
+        == clip["json_attributes_topic"]
+        == ("edgecam/porch-pi/porch/walkway/clip")
     )
     assert clip["value_template"] == "{{ value_json.url }}"
     assert node.format("sensor", "porch__loiterer__clip") not in by_topic  # no clip: none

@@ -41,6 +41,12 @@ function showEvents(events) {
       edgecam.el("div", { text: `${e.ts.replace("T", " ").replace("Z", "")} ${e.camera}/${e.rule}` }),
       edgecam.el("div", { class: "muted", text: what.filter(Boolean).join(" ") }));
     if (e.snapshot) node.append(edgecam.el("img", { src: e.snapshot, alt: `snapshot of ${e.rule}`, loading: "lazy" }));
+    if (e.clip && e.clip.status === "ready") {
+      const note = e.clip.truncated && e.clip.truncated.length ? ` (${e.clip.truncated.join("; ")})` : "";
+      node.append(edgecam.el("a", { href: e.clip.url, text: `clip, ${e.clip.duration_s} s${note}` }));
+    } else if (e.clip) {
+      node.append(edgecam.el("div", { class: "muted", text: `clip ${e.clip.status}` }));
+    }
     return node;
   });
   document.getElementById("events").replaceChildren(...items);
