@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, cast
 
 import numpy as np
@@ -63,7 +65,93 @@ class FakeCameraSystem:
             def __init__(self, camera_num: int = 0, tuning: Any = None) -> None:
                 super().__init__(system, camera_num, tuning)
 
-        return Picamera2Api(BoundPicamera2, Transform, AeExposureModeEnum)
+        return Picamera2Api(
+            BoundPicamera2, Transform, AeExposureModeEnum, FakeH264Encoder, FakeOutput
+        )
+
+
+class FakeOutput:
+    """Like ``picamera2.outputs.Output``: the encoder calls ``outputframe`` with each frame."""
+
+    def __init__(self, pts: Any = None) -> None:
+        self.recording = False
+        self.ptsoutput = pts
+
+    def start(self) -> None:
+        """Start recording."""
+        self.recording = True
+
+    def stop(self) -> None:
+        """Stop recording."""
+        self.recording = False
+
+    def outputframe(
+        self,
+        frame: bytes | None,
+        keyframe: bool = True,
+        timestamp: int | None = None,
+        packet: Any = None,
+        audio: bool = False,
+    ) -> None:
+        """One encoded frame; subclasses keep it."""
+
+
+class FakeH264Encoder:
+    """Like ``picamera2.encoders.H264Encoder``, encoding in software with x264 (via PyAV).
+
+    Like the real one it sends Annex B H.264 with the headers repeated on each keyframe (every
+    ``iperiod`` frames) and timestamps in microseconds from the first frame.
+    """
+
+    def __init__(  # noqa: PLR0917 (picamera2's signature)
+        self,
+        bitrate: int | None = None,
+        repeat: bool = True,
+        iperiod: int | None = None,
+        framerate: float | None = None,
+        enable_sps_framerate: bool = False,
+        qp: int | None = None,
+        profile: str | None = None,
+    ) -> None:
+        self.bitrate = bitrate
+        self.repeat = repeat
+        self.iperiod = iperiod or 30
+        self.output: Any = None
+        self._ctx: Any = None
+        self._first: float | None = None
+        self.frames = 0
+
+    def start(self, width: int, height: int) -> None:
+        """Open the encoder for frames of this size."""
+        import av
+
+        ctx = av.CodecContext.create("libx264", "w")
+        ctx.width, ctx.height, ctx.pix_fmt = width, height, "yuv420p"
+        ctx.time_base = Fraction(1, 1_000_000)
+        ctx.options = {"preset": "ultrafast", "tune": "zerolatency", "g": str(self.iperiod)}
+        if self.bitrate:
+            ctx.bit_rate = self.bitrate
+        ctx.open()
+        self._ctx = ctx
+        self.output.start()
+
+    def encode(self, image: Image, now: float) -> None:
+        """Encode one main-stream frame and hand it to the output, as the encoder thread does."""
+        import av
+
+        if self._first is None:
+            self._first = now
+        timestamp = round((now - self._first) * 1_000_000)
+        frame = av.VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p")
+        frame.pts = timestamp
+        for packet in self._ctx.encode(frame):
+            self.output.outputframe(bytes(packet), bool(packet.is_keyframe), timestamp)
+        self.frames += 1
+
+    def stop(self) -> None:
+        """Stop encoding."""
+        self.output.stop()
+        self._ctx = None
 
 
 class FakeRequest:
@@ -101,6 +189,7 @@ class FakePicamera2:
         self.camera_num = camera_num
         self._config: dict[str, Any] | None = None
         self.started = False
+        self.encoder: FakeH264Encoder | None = None
         system.opened += 1
 
     @staticmethod
@@ -157,6 +246,31 @@ class FakePicamera2:
         self.system.calls.append(("start", None))
         self.started = True
 
+    def start_encoder(
+        self,
+        encoder: FakeH264Encoder | None = None,
+        output: Any = None,
+        pts: Any = None,
+        quality: Any = None,
+        name: str | None = None,
+    ) -> None:
+        """Encode the ``name`` stream (``encode`` of the configuration by default) to ``output``."""
+        config = self.configuration()
+        name = name or config["encode"]
+        if encoder is None or name is None or config.get(name) is None:
+            raise RuntimeError(f"Encode stream {name} was not defined")
+        self.system.calls.append(("start_encoder", name))
+        encoder.output = output
+        encoder.start(*config[name]["size"])
+        self.encoder = encoder
+
+    def stop_encoder(self, encoders: Any = None) -> None:
+        """Stop the running encoder."""
+        self.system.calls.append(("stop_encoder", None))
+        if self.encoder is not None:
+            self.encoder.stop()
+            self.encoder = None
+
     def capture_request(self, wait: Any = None, flush: Any = None) -> FakeRequest:
         """The next completed request; the caller must ``release()`` it."""
         self.system.calls.append(("capture_request", wait))
@@ -166,6 +280,10 @@ class FakePicamera2:
             self.system.fail_reads -= 1
             raise TimeoutError("frame wait timed out")
         self.system.outstanding += 1
+        if self.encoder is not None:  # the real encoder gets every request on its own thread
+            width, height = self.configuration()["main"]["size"]
+            main = _render(self.system.scene, width, height, "RGB888", 0)
+            self.encoder.encode(main, time.monotonic())
         return FakeRequest(self)
 
     @contextlib.contextmanager

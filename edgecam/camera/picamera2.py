@@ -16,6 +16,7 @@ from typing import Any, Literal, cast
 
 from pydantic import Field, field_validator
 
+from edgecam.clips.ring import PacketRing
 from edgecam.config.base import Duration, StrictModel
 from edgecam.errors import CameraError
 from edgecam.types import Image
@@ -52,6 +53,8 @@ class Picamera2SourceConfig(StrictModel):
     """Request buffers libcamera cycles through; few buffers keep latency and memory low."""
     read_timeout: Duration = Field(default=5.0, gt=0.0)
     """How long to wait for a frame before the read counts as failed (and the camera reopens)."""
+    clip_bitrate: int = Field(default=4_000_000, ge=100_000, le=25_000_000)
+    """Bits per second of the H.264 encoding of the main stream, when a rule records clips."""
 
     @field_validator("size", "lores")
     @classmethod
@@ -69,6 +72,10 @@ class Picamera2Api:
     transform_class: Any
     exposure_modes: Any
     """``libcamera.controls.AeExposureModeEnum``."""
+    h264_encoder_class: Any = None
+    """``picamera2.encoders.H264Encoder``: for clips."""
+    output_class: Any = None
+    """``picamera2.outputs.Output``: clips subclass it to receive the encoder's frames."""
 
 
 def real_api() -> Picamera2Api:
@@ -76,12 +83,15 @@ def real_api() -> Picamera2Api:
     try:
         import libcamera
         from picamera2 import Picamera2
+        from picamera2.encoders import H264Encoder
+        from picamera2.outputs import Output
     except ImportError as err:
         raise CameraError(
             "picamera2 is not installed; on Raspberry Pi OS: sudo apt install python3-picamera2 "
             "and create the virtualenv with --system-site-packages"
         ) from err
-    return Picamera2Api(Picamera2, libcamera.Transform, libcamera.controls.AeExposureModeEnum)
+    modes = libcamera.controls.AeExposureModeEnum
+    return Picamera2Api(Picamera2, libcamera.Transform, modes, H264Encoder, Output)
 
 
 def transform_flips(config: Picamera2SourceConfig) -> tuple[bool, bool]:
@@ -127,6 +137,16 @@ class Picamera2Source:
         self._want_main = threading.Event()
         self._main_ready = threading.Event()
         self._main: Image | None = None
+        self._ring: PacketRing | None = None
+        self._encoding = False
+
+    def record_into(self, ring: PacketRing) -> None:
+        """Clips want this camera: from the next open on, H.264 of the main stream goes to ``ring``.
+
+        The camera's own encoder does the work (the Pi 4's hardware codec; software on a Pi 5),
+        so clips are never encoded from the analysed frames.
+        """
+        self._ring = ring
 
     @property
     def nominal_fps(self) -> float | None:
@@ -154,9 +174,10 @@ class Picamera2Source:
                 transform=api.transform_class(hflip=int(hflip), vflip=int(vflip)),
                 buffer_count=config.buffer_count,
                 display=None,
-                encode=None,
+                encode="main" if self._ring is not None else None,
             )
             camera.configure(video)
+            self._start_encoder(camera, api)
             camera.start()
         except (RuntimeError, ValueError, OSError) as err:
             camera.close()
@@ -166,6 +187,18 @@ class Picamera2Source:
             ) from err
         self._camera = camera
         log.info("camera %s: Pi camera %d started", self.name, config.camera)
+
+    def _start_encoder(self, camera: Any, api: Picamera2Api) -> None:
+        """Start H.264 of the main stream into the ring, as ``start_recording`` does."""
+        if self._ring is None:
+            return
+        from edgecam.clips.picam import ring_output
+
+        encoder = api.h264_encoder_class(
+            bitrate=self.config.clip_bitrate, repeat=True, iperiod=max(1, round(self.config.fps))
+        )
+        camera.start_encoder(encoder, ring_output(api.output_class, self._ring), name="main")
+        self._encoding = True
 
     def read(self) -> Image:
         """The next lores frame (BGR); :class:`CameraError` if none came within the timeout."""
@@ -199,5 +232,8 @@ class Picamera2Source:
             return
         try:
             camera.stop()
+            if self._encoding:
+                self._encoding = False
+                camera.stop_encoder()
         finally:
             camera.close()
