@@ -27,6 +27,8 @@ from prometheus_client import CollectorRegistry
 
 from edgecam.config.models import Config
 from edgecam.errors import ConfigError
+from edgecam.events.metrics import EventsCollector
+from edgecam.events.service import build_events
 from edgecam.publish.base import EventSink, SendsCommands, Startable
 from edgecam.rules.engine import RuleEngine
 from edgecam.service.build import Builders, close_sinks
@@ -103,9 +105,18 @@ class Service:
             self.detector.close()
             raise
         engine = RuleEngine.from_config(config)
-        self.pipeline = Pipeline(config, self.detector, engine, sinks, max_frames=max_frames)
-        self.state = ServiceState(self.pipeline, self.detector, config.health.stale_after)
+        # The events store and the clips outlive reloads; finished clips go to today's sinks.
+        self.events = build_events(config, lambda: self.pipeline.sinks)
+        keep: list[EventSink] = [self.events.store] if self.events.store is not None else []
+        self.pipeline = Pipeline(
+            config, self.detector, engine, sinks, max_frames=max_frames,
+            clips=self.events.recorder, keep=keep,
+        )  # fmt: skip
+        self.state = ServiceState(
+            self.pipeline, self.detector, config.health.stale_after, events=self.events
+        )
         self.registry.register(ServiceCollector(self.state.figures))
+        self.registry.register(EventsCollector(self.events))
         reload = self.reload if config_path is not None else None
         self.supervisor = Supervisor(self.state, self.notifier, reload)
         self.endpoint = builders.endpoint(self)
@@ -145,7 +156,9 @@ class Service:
         with self._reload_lock:  # a reload in progress finishes (or gives up) first
             if self.endpoint is not None:
                 self.endpoint.close()
-            close_sinks(self.pipeline.sinks, self.config.health.stop_timeout)
+            close_sinks(
+                [*self.pipeline.sinks, *self.pipeline.keep], self.config.health.stop_timeout
+            )
             self.detector.close()
         self.notifier.close()
 

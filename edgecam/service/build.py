@@ -50,6 +50,7 @@ def web_endpoint(service: Service) -> Endpoint | None:
         service.config, service.pipeline, health=state.health, camera_status=state.camera_status,
         registry=service.registry, recent=service.recent, config_path=service.config_path,
         reload=service.reload,
+        events=service.events.store,
     )  # fmt: skip
 
 
