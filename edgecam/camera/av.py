@@ -67,6 +67,7 @@ class AvSource:
         self._template: StreamTemplate | None = None
         self._fps: float | None = None
         self._next_due = 0.0
+        self._frame_time: float | None = None
 
     @property
     def target(self) -> str:
@@ -91,6 +92,10 @@ class AvSource:
         """The open stream's codec parameters, if its packets can go into clips as they are."""
         return self._template
 
+    def frame_time(self) -> float | None:
+        """The stream time (seconds, by its timestamps) of the frame just read."""
+        return self._frame_time
+
     def open(self) -> None:
         """Open the stream or file; :class:`CameraError` if it cannot be read."""
         import av
@@ -101,6 +106,11 @@ class AvSource:
             raise CameraError(f"camera {self.name!r}: video file {config.path} not found; "
                               "check source.path")  # fmt: skip
         options: dict[str, str] = {}
+        if config.url is not None:
+            # FFmpeg reads 5 s ahead at open by default, then hands those frames over in a burst:
+            # their capture times would bunch up (and pre-rolls grow). One second is enough to
+            # find the stream's parameters; a keyframe carries the rest.
+            options["analyzeduration"] = "1000000"
         if config.url and config.url.lower().startswith(("rtsp://", "rtsps://")):
             options["rtsp_transport"] = config.transport
         try:
@@ -163,7 +173,9 @@ class AvSource:
                 self._kept.append(packet)
             # The empty packet at the end flushes the decoder's delayed frames (B-frames).
             self._decoded.extend(packet.decode())
-        image: Image = self._decoded.popleft().to_ndarray(format="bgr24")
+        frame = self._decoded.popleft()
+        self._frame_time = frame.time
+        image: Image = frame.to_ndarray(format="bgr24")
         return image
 
     def _pace(self) -> None:

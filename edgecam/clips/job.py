@@ -33,7 +33,7 @@ class ClipJob(Subscriber):
     camera: str
     rule: str
     event_time: float
-    """Frame-clock time of the event's start."""
+    """Stream time (the camera's own timestamps, seconds) of the event's start."""
     start: float
     """``event_time - pre``: where the clip should begin."""
     cap: float

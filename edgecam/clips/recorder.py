@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -49,6 +50,10 @@ class PacketSource(Protocol):
         """The codec parameters of the stream open now; None if it is not H.264."""
         ...
 
+    def frame_time(self) -> float | None:
+        """The stream time (seconds) of the frame just read, if it has one."""
+        ...
+
 
 @runtime_checkable
 class EncoderSource(Protocol):
@@ -68,6 +73,8 @@ class CameraClips:
         self.encoder: FrameEncoder | None = None
         self._packets: PacketSource | None = None
         self._template: StreamTemplate | None = None
+        self._times: OrderedDict[int, float] = OrderedDict()
+        """Stream time of the latest frames by ``Frame.seq``: where an event's frame is."""
         if isinstance(source, EncoderSource):
             source.record_into(self.ring)
             self.mode = "encoder"
@@ -93,13 +100,23 @@ class CameraClips:
                 self.ring.set_template(template)
             for packet in source.take_packets():
                 self.ring.append(packet, frame.mono, bool(packet.is_keyframe))
+            if (at := source.frame_time()) is not None:
+                self._times[frame.seq] = at
+                if len(self._times) > KEEP_TIMES:
+                    self._times.popitem(last=False)
         elif self.encoder is not None:
             self.encoder.submit(frame)
+
+    def stream_time(self, frame: Frame) -> float:
+        """Where ``frame`` is on the stream's clock (pipeline thread)."""
+        at = self._times.get(frame.seq)
+        return at if at is not None else self.ring.to_stream(frame.mono)
 
     def lost(self) -> None:
         """The camera dropped (capture thread): clips being recorded end with what they have."""
         self.ring.reset("camera dropped")
         self._template = None
+        self._times.clear()
         if self.encoder is not None:
             self.encoder.restart()
 
@@ -108,6 +125,9 @@ class CameraClips:
         if self.encoder is not None:
             self.encoder.close()
 
+
+KEEP_TIMES = 512
+"""Frames whose stream time is remembered: more than the detector ever lags behind capture."""
 
 _MODES = {
     "remux": "remuxing its H.264 stream (no re-encoding)",
@@ -184,11 +204,11 @@ class ClipRecorder:
             return event
         if event.type == "count" and event.track_id is not None:  # not a reset to zero
             job = self._start(cam, clip, frame, event)
-            job.finish_at(frame.mono + clip.post)
+            job.finish_at(job.event_time + clip.post)
             return replace(event, clip=job.ref.to_json())
         ended = self._match(key, event.track_id) if event.type == "end" else None
         if ended is not None:
-            ended.finish_at(frame.mono + clip.post)
+            ended.finish_at(cam.stream_time(frame) + clip.post)
             return replace(event, clip=ended.ref.to_json())
         return event
 
@@ -196,8 +216,9 @@ class ClipRecorder:
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(frame.wall))
         path = self.directory / event.camera / f"{stamp}_{event.rule}_{event.id}.mp4"
         ref = ClipRef(event.id, path, f"{self.base_url}/api/events/{event.id}/clip.mp4")
-        start = frame.mono - clip.pre
-        job = ClipJob(ref, event.camera, event.rule, frame.mono, start, start + clip.max,
+        at = cam.stream_time(frame)
+        start = at - clip.pre
+        job = ClipJob(ref, event.camera, event.rule, at, start, start + clip.max,
                       self.config.max_clip_bytes, cam.ring.template)  # fmt: skip
         cam.ring.subscribe(start, job)
         return job

@@ -1,10 +1,14 @@
 """The per-camera ring of encoded video packets that gives clips their pre-roll.
 
-The ring holds packets as the camera's encoder (or FFmpeg's demuxer) made them, each tagged with
-the time of its frame on the camera's frame clock (``Frame.mono``), bounded in bytes. It always
-starts at a keyframe: when the budget is exceeded, whole groups of pictures go from the front,
-so whatever remains decodes. Clips being recorded subscribe and receive every new packet, so a
-clip longer than the ring still gets all of its packets.
+The ring holds packets as the camera's encoder (or FFmpeg's demuxer) made them, bounded in bytes,
+each with its time on the stream's own clock (its timestamp, in seconds): clips are cut by the
+video's own timing, whatever the network or the decoder did to when frames arrived. ``offset``
+maps the camera's frame clock (``Frame.mono``) onto it: the smallest arrival-minus-stream time
+seen, the arrival of the least delayed packet.
+
+It always starts at a keyframe: when the budget is exceeded, whole groups of pictures go from the
+front, so whatever remains decodes. Clips being recorded subscribe and receive every new packet,
+so a clip longer than the ring still gets all of its packets.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ def copy_template(source_stream: Any, *, encoded_here: bool = False) -> StreamTe
 
 @dataclass(frozen=True, slots=True)
 class RingPacket:
-    """One encoded packet with the frame-clock time of its frame."""
+    """One encoded packet with its time on the stream's clock (seconds)."""
 
     packet: Any
     """A PyAV ``Packet`` with ``pts``, ``dts`` and ``time_base`` set."""
@@ -78,6 +82,10 @@ class Subscriber:
         raise NotImplementedError
 
 
+JUMP = 10.0
+"""Seconds a packet may arrive later than its timestamp says before that is a new timeline."""
+
+
 class PacketRing:
     """Encoded packets of one camera, newest last, at most ``max_bytes`` of them (thread-safe)."""
 
@@ -90,6 +98,8 @@ class PacketRing:
         self._subscribers: list[Subscriber] = []
         self._on_done = on_done
         self._want_key = True
+        self.offset: float | None = None
+        """Frame clock minus stream clock (see the module docs); None before the first packet."""
         self.packets_in = 0
         self.dropped_gops = 0
         """Groups of pictures evicted for the byte budget (normal once the ring is full)."""
@@ -118,11 +128,32 @@ class PacketRing:
                 return
         self.reset("camera reopened", template)
 
-    def append(self, packet: Any, time: float, keyframe: bool) -> None:
-        """Add one packet (the camera's thread); evicts whole GOPs past the byte budget."""
-        entry = RingPacket(packet, time, keyframe, int(packet.size))
+    def to_stream(self, mono: float) -> float:
+        """A frame-clock time on the stream's clock."""
+        offset = self.offset
+        return mono if offset is None else mono - offset
+
+    def _stream_time(self, packet: Any, arrival: float) -> float:
+        stamp = packet.pts if packet.pts is not None else packet.dts
+        if stamp is None or packet.time_base is None:
+            return self.to_stream(arrival)
+        at = float(stamp * packet.time_base)
+        lag = arrival - at
+        if self.offset is None or lag < self.offset:
+            self.offset = lag
+        elif lag - self.offset > JUMP:
+            # The stream's timestamps jumped (a camera restarted its clock): a new timeline.
+            self._packets.clear()
+            self._bytes = 0
+            self._want_key = True
+            self.offset = lag
+        return at
+
+    def append(self, packet: Any, arrival: float, keyframe: bool) -> None:
+        """Add one packet that arrived at ``arrival`` on the frame clock (the camera's thread)."""
         done: list[Subscriber] = []
         with self._lock:
+            entry = RingPacket(packet, self._stream_time(packet, arrival), keyframe, packet.size)
             self.packets_in += 1
             if self._want_key and not keyframe:
                 self.skipped += 1  # undecodable without its keyframe: not kept for pre-roll
@@ -184,6 +215,7 @@ class PacketRing:
             self._packets.clear()
             self._bytes = 0
             self._want_key = True
+            self.offset = None  # a new stream: a new timeline
             if template is not None:
                 self.template = template
         for sub in subscribers:

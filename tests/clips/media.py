@@ -9,7 +9,7 @@ from typing import Any
 
 import av
 
-from benchmarks.clips import read_clip
+from edgecam.bundled import demo_clip
 
 GOP = 10
 """Frames between keyframes of the H.264 test recording (1 s at its 10 fps)."""
@@ -17,21 +17,34 @@ FPS = 10
 
 
 def write_h264(path: Path, frames: int = 120, gop: int = GOP) -> Path:
-    """The first ``frames`` frames of the demo clip as H.264 in MP4 (no B-frames), at 10 fps."""
-    images = read_clip(limit=frames)
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=FPS, options={"g": str(gop), "bf": "0"})
-        stream.codec_context.options = {"preset": "ultrafast", "g": str(gop), "bf": "0"}
-        h, w = images[0].shape[:2]
-        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        for index, image in enumerate(images):
-            frame = av.VideoFrame.from_ndarray(image, format="bgr24")
-            frame.pts = index
-            frame.time_base = Fraction(1, FPS)
-            for packet in stream.encode(frame):
+    """The first ``frames`` frames of the demo clip as H.264 in MP4 (no B-frames), at 10 fps.
+
+    One frame at a time: holding the whole clip would swell the test process, and every child
+    it forks starts that large (other tests measure their children's memory).
+    """
+    import cv2
+
+    capture = cv2.VideoCapture(str(demo_clip()))
+    try:
+        with av.open(str(path), "w") as out:
+            stream = out.add_stream("libx264", rate=FPS)
+            stream.codec_context.options = {"preset": "ultrafast", "g": str(gop), "bf": "0"}
+            for index in range(frames):
+                ok, image = capture.read()
+                if not ok:
+                    break
+                if index == 0:
+                    h, w = image.shape[:2]
+                    stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+                frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+                frame.pts = index
+                frame.time_base = Fraction(1, FPS)
+                for packet in stream.encode(frame):
+                    out.mux(packet)
+            for packet in stream.encode():
                 out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
+    finally:
+        capture.release()
     return path
 
 
