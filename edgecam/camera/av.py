@@ -68,6 +68,7 @@ class AvSource:
         self._fps: float | None = None
         self._next_due = 0.0
         self._frame_time: float | None = None
+        self._first_time: float | None = None
 
     @property
     def target(self) -> str:
@@ -92,7 +93,7 @@ class AvSource:
         """The open stream's codec parameters, if its packets can go into clips as they are."""
         return self._template
 
-    def frame_time(self) -> float | None:
+    def stream_time(self) -> float | None:
         """The stream time (seconds, by its timestamps) of the frame just read."""
         return self._frame_time
 
@@ -130,6 +131,11 @@ class AvSource:
         self._fps = float(rate) if rate else None
         self._template = self._make_template(stream)
         self._next_due = time.monotonic()
+        if not self.live:
+            # Only a recording has these (the capture loop then uses video time, RecordedSource).
+            self.start_wall = time.time()
+            self.frame_time = 0.0
+            self._first_time = None
         log.info("camera %s: opened %s (%s, %s fps)", self.name, self.target,
                  stream.codec_context.name, self._fps or "?")  # fmt: skip
 
@@ -175,6 +181,11 @@ class AvSource:
             self._decoded.extend(packet.decode())
         frame = self._decoded.popleft()
         self._frame_time = frame.time
+        if not self.live and frame.time is not None:
+            # A recording: its frames carry video time (RecordedSource), from its first frame.
+            if self._first_time is None:
+                self._first_time = frame.time
+            self.frame_time = frame.time - self._first_time
         image: Image = frame.to_ndarray(format="bgr24")
         return image
 

@@ -50,8 +50,8 @@ class PacketSource(Protocol):
         """The codec parameters of the stream open now; None if it is not H.264."""
         ...
 
-    def frame_time(self) -> float | None:
-        """The stream time (seconds) of the frame just read, if it has one."""
+    def stream_time(self) -> float | None:
+        """The stream time (seconds, its timestamps) of the frame just read, if it has one."""
         ...
 
 
@@ -100,7 +100,7 @@ class CameraClips:
                 self.ring.set_template(template)
             for packet in source.take_packets():
                 self.ring.append(packet, frame.mono, bool(packet.is_keyframe))
-            if (at := source.frame_time()) is not None:
+            if (at := source.stream_time()) is not None:
                 self._times[frame.seq] = at
                 if len(self._times) > KEEP_TIMES:
                     self._times.popitem(last=False)
@@ -206,7 +206,7 @@ class ClipRecorder:
             job = self._start(cam, clip, frame, event)
             job.finish_at(job.event_time + clip.post)
             return replace(event, clip=job.ref.to_json())
-        ended = self._match(key, event.track_id) if event.type == "end" else None
+        ended = self._match(key, event) if event.type == "end" else None
         if ended is not None:
             ended.finish_at(cam.stream_time(frame) + clip.post)
             return replace(event, clip=ended.ref.to_json())
@@ -223,12 +223,16 @@ class ClipRecorder:
         cam.ring.subscribe(start, job)
         return job
 
-    def _match(self, key: tuple[str, str], track_id: int | None) -> ClipJob | None:
-        """The open clip an ``end`` closes: same track if there is one, else the newest."""
+    def _match(self, key: tuple[str, str], end: Event) -> ClipJob | None:
+        """The open clip an ``end`` closes: its start's (``start_id``), else the same track's,
+        else the newest."""
         jobs = self._open.get(key)
         if not jobs:
             return None
-        index = next((i for i, (t, _) in enumerate(jobs) if t == track_id), len(jobs) - 1)
+        index = next((i for i, (_, job) in enumerate(jobs) if job.ref.id == end.start_id), None)
+        if index is None:
+            tracks = (i for i, (track, _) in enumerate(jobs) if track == end.track_id)
+            index = next(tracks, len(jobs) - 1)
         return jobs.pop(index)[1]
 
     def _done(self, sub: Subscriber) -> None:

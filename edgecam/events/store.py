@@ -105,7 +105,7 @@ class EventStore:
             self._trim()
 
     def _end(self, event: Event, data: str, clip: object) -> None:
-        target = event.clip.get("id") if event.clip else None
+        target = event.start_id or (event.clip.get("id") if event.clip else None)
         if target is None:
             row = self._db.execute(
                 "SELECT id FROM events WHERE camera = ? AND rule = ? AND kind = 'start' AND "

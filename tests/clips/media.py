@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import av
 
 from edgecam.bundled import demo_clip
+from edgecam.types import Image
 
 GOP = 10
 """Frames between keyframes of the H.264 test recording (1 s at its 10 fps)."""
@@ -36,7 +37,7 @@ def write_h264(path: Path, frames: int = 120, gop: int = GOP) -> Path:
                 if index == 0:
                     h, w = image.shape[:2]
                     stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-                frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+                frame = av.VideoFrame.from_ndarray(cast(Image, image), format="bgr24")
                 frame.pts = index
                 frame.time_base = Fraction(1, FPS)
                 for packet in stream.encode(frame):
