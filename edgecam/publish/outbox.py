@@ -315,14 +315,21 @@ class Outbox:
         assert self._db is not None
         self._db.execute("BEGIN IMMEDIATE")
         over = self._disk_depth + 1 - self.max_events
-        if over > 0:
-            self._drop_oldest(over)
+        dropped = self._drop_oldest(over) if over > 0 else 0
         self._db.execute(
             "INSERT INTO pending (seq, event_id, topic, payload, created) VALUES (?, ?, ?, ?, ?)",
             (seq, event_id, topic, payload, created),
         )
         self._db.execute("COMMIT")
-        self._disk_depth += 1
+        # Counted once committed: a rolled-back drop dropped nothing.
+        self._disk_depth += 1 - dropped
+        if dropped:
+            self.dropped += dropped
+            log.warning(
+                "outbox full (%d events): dropped the oldest %d, %d dropped so far; "
+                "is the broker reachable? (raise mqtt.outbox.max_events to keep more)",
+                self.max_events, dropped, self.dropped,
+            )  # fmt: skip
 
     def _hold(self, message: PendingMessage) -> None:
         self.unstored += 1
@@ -336,19 +343,13 @@ class Outbox:
                     self.memory_limit, self.lost,
                 )  # fmt: skip
 
-    def _drop_oldest(self, count: int) -> None:
+    def _drop_oldest(self, count: int) -> int:
         assert self._db is not None
         cursor = self._db.execute(
             "DELETE FROM pending WHERE seq IN (SELECT seq FROM pending ORDER BY seq LIMIT ?)",
             (count,),
         )
-        self._disk_depth -= cursor.rowcount
-        self.dropped += cursor.rowcount
-        log.warning(
-            "outbox full (%d events): dropped the oldest %d, %d dropped so far; "
-            "is the broker reachable? (raise mqtt.outbox.max_events to keep more)",
-            self.max_events, cursor.rowcount, self.dropped,
-        )  # fmt: skip
+        return int(cursor.rowcount)
 
     def _rollback(self) -> None:
         if self._db is not None:
