@@ -206,7 +206,7 @@ async function main() {
   $("apply").onclick = async () => {
     $("status").textContent = "applying…";
     const result = await edgecam.post("/api/config/apply", edit());
-    showResult(result, result.data.applied ? "applied: the service reloaded" : "written; reload pending");
+    showResult(result, result.data.applied ? "applied: the service reloaded" : "written, but the service kept its running config (see its log)");
     if (result.status === 200) setTimeout(() => load(state.camera), 500);
   };
   if (!edgecam.session.config_write) {
