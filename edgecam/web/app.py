@@ -102,6 +102,8 @@ async def stream_mjpg(request: Request) -> Response:
             await asyncio.sleep(context.frames.interval)
 
     media = f"multipart/x-mixed-replace; boundary={BOUNDARY}"
+    if request.method == "HEAD":  # the headers only: a stream would never end
+        return Response(media_type=media, headers=NO_STORE)
     return StreamingResponse(parts(), media_type=media, headers=NO_STORE)
 
 

@@ -71,7 +71,7 @@ def test_errors_are_json(served: tuple[FakeView, str]) -> None:
 
 def test_head_works_where_get_does_and_no_version_banner(served: tuple[FakeView, str]) -> None:
     base = served[1]
-    for path in ("/healthz", "/metrics", "/cameras/c/latest.jpg"):
+    for path in ("/healthz", "/metrics", "/cameras/c/latest.jpg", "/cameras/c/stream.mjpg"):
         code, body, headers = get(base + path, method="HEAD")
         assert (code, body) == (200, b""), path
         assert "server" not in {k.lower() for k in headers}, headers
