@@ -59,7 +59,8 @@ def _source_problems(config: Config) -> list[Problem]:
     for name, camera in config.cameras.items():
         source = camera.source
         loc: Loc = ("cameras", name, "source")
-        if source.type == "file":
+        if source.type == "file" or (source.type == "av" and source.path is not None):
+            assert source.path is not None
             if (why := _readable(source.path, "video file")) is not None:
                 problems.append(((*loc, "path"), why))
         elif source.type == "image":

@@ -1,0 +1,37 @@
+"""Clip settings in the config: bad ones are clear errors, as check-config reports them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers import DATA, run_edgecam
+
+
+def _check(tmp_path: Path, body: str) -> tuple[int, str]:
+    path = tmp_path / "edgecam.yaml"
+    path.write_text(body)
+    result = run_edgecam(["check-config", str(path)])
+    return result.code, result.err
+
+
+def test_clip_settings_are_checked(tmp_path: Path) -> None:
+    camera = f"cameras:\n  c: {{source: {{type: file, path: {DATA / 'vtest.avi'}}}}}\n"
+    code, err = _check(
+        tmp_path, camera + "rules:\n  - {name: r, kind: presence, clip: {pre: 30s, max: 20s}}\n"
+    )
+    assert code == 2 and "rules.0.clip" in err and "max must be longer than pre" in err
+    code, err = _check(
+        tmp_path,
+        camera + "events: {enabled: false}\nrules:\n  - {name: r, kind: presence, clip: {}}\n",
+    )
+    assert code == 2 and "clips need events.enabled: true" in err
+    code, err = _check(tmp_path, camera + "clips: {buffer_bytes: 10}\n")
+    assert code == 2 and "clips.buffer_bytes" in err
+    assert _check(tmp_path, camera + "rules:\n  - {name: r, kind: presence, clip: {}}\n")[0] == 0
+
+
+def test_an_av_source_needs_its_file_or_one_url(tmp_path: Path) -> None:
+    code, err = _check(tmp_path, "cameras:\n  c: {source: {type: av, path: nope.mp4}}\n")
+    assert code == 2 and "video file" in err and "nope.mp4 not found" in err
+    code, err = _check(tmp_path, "cameras:\n  c: {source: {type: av}}\n")
+    assert code == 2 and "exactly one of url" in err
