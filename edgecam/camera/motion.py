@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from pydantic import Field
 
 from edgecam.config.base import Duration, Point, StrictModel
-from edgecam.types import Image
+from edgecam.types import Box, Image
 
 
 class MotionConfig(StrictModel):
@@ -63,6 +63,7 @@ class MotionGate:
         self._shape: tuple[int, int] = (0, 0)
         self._last_detect = float("-inf")
         self._last_motion = float("-inf")
+        self._moving: NDArray[np.uint8] | None = None
 
     def should_detect(self, image: Image, now: float) -> bool:
         """True if ``image`` (BGR) shows motion, follows motion within ``hold``, or is due."""
@@ -94,9 +95,25 @@ class MotionGate:
         if self._keep is not None:
             cv2.bitwise_and(moving, self._keep, dst=moving)
         fraction = cv2.countNonZero(moving) / max(1, self._keep_count)
+        self._moving = cast(NDArray[np.uint8], moving)
         cv2.accumulateWeighted(small, background, self.config.learning_rate)
         self.stats.last_changed = fraction
         return fraction
+
+    def moving_boxes(self, min_pixels: int = 2) -> list[Box]:
+        """Boxes (normalised) around the areas that changed in the last frame, for regions."""
+        import cv2
+
+        moving = self._moving
+        if moving is None:
+            return []
+        count, _, stats, _ = cv2.connectedComponentsWithStats(moving, connectivity=8)
+        h, w = moving.shape[:2]
+        return [
+            (x / w, y / h, (x + bw) / w, (y + bh) / h)
+            for x, y, bw, bh, area in stats[1:count].tolist()
+            if area >= min_pixels
+        ]
 
     def _small_gray(self, image: Image) -> NDArray[np.uint8]:
         import cv2

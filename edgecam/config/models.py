@@ -13,6 +13,7 @@ from edgecam.camera.sources import SourceConfig
 from edgecam.clips.config import ClipsConfig
 from edgecam.config.base import Duration, Name, StrictModel
 from edgecam.detect.config import ModelConfig
+from edgecam.detect.regions import RegionConfig
 from edgecam.events.config import EventsConfig
 from edgecam.publish.config import MqttConfig
 from edgecam.publish.snapshots import SnapshotStoreConfig
@@ -53,6 +54,8 @@ class CameraConfig(StrictModel):
     """How detections are tied into tracks across frames."""
     motion: MotionConfig = Field(default_factory=MotionConfig)
     """Motion gate: run the detector only when something moved (and every ``max_interval``)."""
+    regions: RegionConfig = Field(default_factory=RegionConfig)
+    """Detect on squares around motion and tracks, so small, distant objects are seen."""
     stall_timeout: Duration = Field(default=10.0, gt=0.0)
     """A live camera or stream that sends no frame for this long is reopened."""
     max_backoff: Duration = Field(default=30.0, gt=0.0)

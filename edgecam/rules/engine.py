@@ -22,7 +22,7 @@ from edgecam.rules.presence import AbsenceRule, PresenceRule
 from edgecam.rules.scene import Scene
 from edgecam.track.config import TrackerConfig
 from edgecam.track.tracker import Track
-from edgecam.types import Detection, Frame
+from edgecam.types import Box, Detection, Frame
 
 
 class CameraAreas(Protocol):
@@ -162,6 +162,11 @@ class RuleEngine:
         """Confirmed tracks of ``camera`` now, for the live view (any thread; never builds)."""
         found = self._cameras.get(camera)
         return [] if found is None else [t for t in found.scene.tracker.tracks if t.confirmed]
+
+    def track_boxes(self, camera: str, now: float) -> list[Box]:
+        """Where every live track of ``camera`` should be at ``now`` (for detection regions)."""
+        found = self._cameras.get(camera)
+        return [] if found is None else [t.predict(now) for t in found.scene.tracker.tracks]
 
     def rule(self, camera: str, name: str) -> Rule:
         """The runtime rule ``name`` of ``camera`` (for tests and introspection)."""

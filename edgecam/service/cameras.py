@@ -12,6 +12,7 @@ from edgecam.camera.motion import MotionGate
 from edgecam.camera.slot import LatestFrameSlot
 from edgecam.camera.sources import create_source
 from edgecam.config.models import CameraConfig
+from edgecam.detect.regions import RegionPlanner
 from edgecam.types import Detection, Frame, Image
 
 
@@ -33,6 +34,8 @@ class CameraState:
     """Frames taken but not analysed: over the fps cap or detection paused."""
     still: int = 0
     """Frames the motion gate kept from the detector."""
+    regions: RegionPlanner | None = None
+    """Detection on regions (``regions:``), unless off."""
     fitted_from: int = 0
     """First frame number fitted to the current detector's input (a reload may change it)."""
 
@@ -73,4 +76,6 @@ def capture_settings(config: CameraConfig) -> dict[str, object]:
 
     The rest (fps, zones, lines, masks, tracker) is applied in place.
     """
-    return config.model_dump(include={"source", "motion", "stall_timeout", "max_backoff"})
+    return config.model_dump(
+        include={"source", "motion", "regions", "stall_timeout", "max_backoff"}
+    )

@@ -12,6 +12,7 @@ from edgecam.camera.base import FullFrameSource
 from edgecam.clips.recorder import ClipRecorder, clip_rules
 from edgecam.config.models import CameraConfig, Config
 from edgecam.detect.detector import Detector
+from edgecam.detect.regions import Plan, RegionPlanner, detect_plan
 from edgecam.publish.base import EventSink, Retargetable, TakesSnapshots, TakesStats
 from edgecam.rules.engine import RuleEngine
 from edgecam.rules.events import Event
@@ -105,6 +106,8 @@ class Pipeline:
         cam = build_camera(name, config, self._ready, self._fitter())
         if self.clips is not None:
             cam.capture.tap = self.clips.tap(name, cam.capture.source)
+        if config.regions.mode != "off":
+            cam.regions = RegionPlanner(config.regions, self.detector.info.input_size)
         return cam
 
     def attach(self, cameras: Sequence[CameraState]) -> None:
@@ -132,6 +135,8 @@ class Pipeline:
             cam.capture.fit = self._fitter()
             # Set after the new fitter: a frame fitted by the old one has a lower number.
             cam.fitted_from = cam.capture.frames + 1
+            if cam.regions is not None:
+                cam.regions = RegionPlanner(cam.regions.config, self.detector.info.input_size)
 
     def swap(self, new: NewParts) -> OldParts:
         """Take a new config's parts in one step (pipeline thread, through :meth:`call_soon`).
@@ -289,7 +294,9 @@ class Pipeline:
     def _analyse(self, cam: CameraState, frame: Frame) -> None:
         fitting = self._fitting
         fresh = frame.seq >= cam.fitted_from
-        if fitting is not None and frame.model_input is not None and fresh:
+        if (passes := self._regions(cam, frame)) is not None:
+            detections = detect_plan(self.detector.detect, frame.image, passes)
+        elif fitting is not None and frame.model_input is not None and fresh:
             detections = fitting.detect(frame.image, frame.model_input)
         else:
             detections = self.detector.detect(frame.image)
@@ -306,6 +313,15 @@ class Pipeline:
             events = self._with_clips(frame, found)
             self._emit(events)
             self._snapshots(frame, events, detections)
+
+    def _regions(self, cam: CameraState, frame: Frame) -> Plan | None:
+        """Regions to detect on around motion and tracks; None: the whole frame, as usual."""
+        if cam.regions is None:
+            return None
+        interest = self.engine.track_boxes(cam.name, frame.mono)
+        if cam.motion is not None:
+            interest += cam.motion.moving_boxes()
+        return cam.regions.next(frame.size, interest)
 
     def _snapshots(
         self, frame: Frame, events: Sequence[Event], detections: Sequence[Detection]
