@@ -159,11 +159,7 @@ def merge(detections: Sequence[Detection]) -> list[Detection]:
     """
     kept: list[Detection] = []
     for det in sorted(detections, key=lambda d: -d.score):
-        if not any(
-            k.label == det.label
-            and iou(k.box, det.box) >= NMS_IOU
-            for k in kept
-        ):
+        if not any(k.label == det.label and iou(k.box, det.box) >= NMS_IOU for k in kept):
             kept.append(det)
     return kept
 
