@@ -200,13 +200,17 @@ class RegionPlanner:
         self.passes = 0
         """Inferences run for this camera (regions and full frames)."""
 
-    def next(self, size: tuple[int, int], interest: Sequence[Box]) -> Plan | None:
-        """The passes for the next analysed frame of ``size``; None: the whole frame as usual."""
+    def active(self, size: tuple[int, int]) -> bool:
+        """Whether frames of ``size`` are detected on regions (checked once per frame size)."""
         if size != self._frame:
             self._frame = size
             self._wanted = regions_wanted(self.config, size, self.model)
             self._side = region_side(self.config, size, self.model)
-        if not self._wanted:
+        return self._wanted
+
+    def next(self, size: tuple[int, int], interest: Sequence[Box]) -> Plan | None:
+        """The passes for the next analysed frame of ``size``; None: the whole frame as usual."""
+        if not self.active(size):
             self.passes += 1
             return None
         passes = plan(self.config, size, self._side, interest, self.frames)

@@ -316,8 +316,8 @@ class Pipeline:
 
     def _regions(self, cam: CameraState, frame: Frame) -> Plan | None:
         """Regions to detect on around motion and tracks; None: the whole frame, as usual."""
-        if cam.regions is None:
-            return None
+        if cam.regions is None or not cam.regions.active(frame.size):
+            return None  # no per-frame work for a camera whose frames gain nothing
         interest = self.engine.track_boxes(cam.name, frame.mono)
         if cam.motion is not None:
             interest += cam.motion.moving_boxes()
