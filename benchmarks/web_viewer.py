@@ -57,7 +57,8 @@ for line in sys.stdin:
         conn.request("GET", path)
         threading.Thread(target=read, args=(conn.getresponse(),), daemon=True).start()
     elif line.strip() == "off" and conn is not None:
-        conn.sock.shutdown(socket.SHUT_RDWR)
+        if conn.sock is not None:  # None once the server ended the stream
+            conn.sock.shutdown(socket.SHUT_RDWR)
         conn.close()
         conn = None
     print("ok", flush=True)
