@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from edgecam.camera.opencv import redact_url
+from edgecam.camera.pace import RealtimePacer
 from edgecam.clips.ring import StreamTemplate, copy_template
 from edgecam.config.base import ConfigPath, Duration, StrictModel
 from edgecam.errors import CameraError
@@ -66,7 +67,7 @@ class AvSource:
         self._kept: list[Any] = []
         self._template: StreamTemplate | None = None
         self._fps: float | None = None
-        self._next_due = 0.0
+        self._pacer = RealtimePacer()
         self._frame_time: float | None = None
         self._first_time: float | None = None
 
@@ -130,7 +131,7 @@ class AvSource:
         rate = stream.average_rate or stream.guessed_rate
         self._fps = float(rate) if rate else None
         self._template = self._make_template(stream)
-        self._next_due = time.monotonic()
+        self._pacer.start()
         if not self.live:
             # Only a recording has these (the capture loop then uses video time, RecordedSource).
             self.start_wall = time.time()
@@ -192,12 +193,7 @@ class AvSource:
     def _pace(self) -> None:
         if self.live or self.config.pace != "realtime" or not self._fps:
             return
-        self._next_due += 1.0 / self._fps
-        delay = self._next_due - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        else:
-            self._next_due = time.monotonic()
+        self._pacer.wait(self._fps)
 
     def close(self) -> None:
         """Close the stream or file; safe to call twice."""

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime
 
 from edgecam.camera.convert import as_frame
+from edgecam.camera.pace import RealtimePacer
 from edgecam.config.base import ConfigPath, StrictModel
 from edgecam.errors import CameraError
 from edgecam.types import Image
@@ -78,7 +79,7 @@ class FileSource:
         self.config = config
         self._cap: Any = None
         self._fps: float | None = None
-        self._next_due = 0.0
+        self._pacer = RealtimePacer()
         self._clock = VideoClock(None)
         self.start_wall = 0.0
         """Wall-clock time of the first frame (``config.start``)."""
@@ -118,7 +119,7 @@ class FileSource:
         self._clock = VideoClock(self._fps)
         self.start_wall = start_wall(self.config)
         self._cap = cap
-        self._next_due = time.monotonic()
+        self._pacer.start()
 
     def read(self) -> Image | None:
         """Next frame (BGR); ``None`` at the end unless looping."""
@@ -136,12 +137,7 @@ class FileSource:
         stamp = self._cap.get(cv2.CAP_PROP_POS_MSEC)
         self.frame_time = self._clock.tick(stamp if stamp >= 0 else None)
         if self.config.pace == "realtime" and self._fps:
-            self._next_due += 1.0 / self._fps
-            delay = self._next_due - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            else:
-                self._next_due = time.monotonic()
+            self._pacer.wait(self._fps)
         return as_frame(bgr)
 
     def close(self) -> None:
