@@ -17,23 +17,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-BURN = "while True: pass"
-
-
-@contextmanager
-def cpu_load(processes: int) -> Iterator[None]:
-    """``processes`` busy loops at normal priority for the duration of the block."""
-    burners = [subprocess.Popen([sys.executable, "-c", BURN]) for _ in range(processes)]
-    try:
-        yield
-    finally:
-        for burner in burners:
-            burner.kill()
-            burner.wait()
+from tests.helpers import cpu_load
 
 
 def run_once(config: Path, out: Path) -> tuple[list[dict[str, object]], float]:
