@@ -2,7 +2,8 @@
 
 Each on the CPU and on the simulated accelerator (``benchmarks/sim.py``).
 
-    python -m benchmarks.throughput [--only cpu|sim] [--rounds 3] [--chunks 24] [--json]
+    python -m benchmarks.throughput [--only cpu|sim] [--rounds 3] [--chunk 30] [--turns 30]
+                                    [--threads 2] [--json]
 
 Two measurements per detector:
 
@@ -126,9 +127,9 @@ PREPARE: dict[str, Callable[[Detector], Loop]] = {
 }
 
 
-def alone(mode: str, detector_kind: str, frames: int) -> Result:
+def alone(mode: str, detector_kind: str, frames: int, threads: int) -> Result:
     """Measure one mode with one detector, alone in this process."""
-    detector = make_detector(detector_kind)
+    detector = make_detector(detector_kind, threads)
     loop = PREPARE[mode](detector)
     result = measure(f"{mode} ({detector_kind})", lambda: loop.run(frames), {})
     loop.close()
@@ -136,9 +137,9 @@ def alone(mode: str, detector_kind: str, frames: int) -> Result:
     return result
 
 
-def interleaved(detector_kind: str, chunk: int, turns: int) -> dict[str, Any]:
+def interleaved(detector_kind: str, chunk: int, turns: int, threads: int) -> dict[str, Any]:
     """The three modes taking turns in chunks of ``chunk`` frames; their fps and ratios."""
-    detector = make_detector(detector_kind)
+    detector = make_detector(detector_kind, threads)
     loops = {mode: PREPARE[mode](detector) for mode in MODES}
     seconds = dict.fromkeys(MODES, 0.0)
     frames = dict.fromkeys(MODES, 0)
@@ -159,7 +160,9 @@ def interleaved(detector_kind: str, chunk: int, turns: int) -> dict[str, Any]:
         loop.close()
     detector.close()
     total_fps = {mode: frames[mode] / seconds[mode] for mode in MODES}
-    out: dict[str, Any] = {"detector": detector_kind, "chunk": chunk, "turns": turns}
+    out: dict[str, Any] = {
+        "detector": detector_kind, "threads": threads, "chunk": chunk, "turns": turns
+    }  # fmt: skip
     for mode in ("pipeline", "naive"):
         q1, median, q3 = statistics.quantiles(per_turn[mode], n=4)
         out[f"{mode}_vs_bare"] = round(total_fps[mode] / total_fps["bare"], 3)
@@ -200,6 +203,9 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=30, help="frames per interleaved turn")
     parser.add_argument("--turns", type=int, default=30, help="interleaved turns per mode")
     parser.add_argument("--only", choices=["cpu", "sim"], help="one detector kind only")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="inference threads (model.threads; default 2)"
+    )
     parser.add_argument("--json", action="store_true", help="print only the JSON")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--mode", choices=[*MODES, "interleaved"], help=argparse.SUPPRESS)
@@ -208,9 +214,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         if args.mode == "interleaved":
-            print(json.dumps(interleaved(args.detector, args.chunk, args.turns)))
+            print(json.dumps(interleaved(args.detector, args.chunk, args.turns, args.threads)))
         else:
-            emit_child(alone(args.mode, args.detector, args.frames))
+            emit_child(alone(args.mode, args.detector, args.frames, args.threads))
         return
     kinds = [args.only] if args.only else ["cpu", "sim"]
     rounds: dict[str, list[Result]] = {}
@@ -218,16 +224,14 @@ def main() -> None:
         for kind in kinds:
             frames = args.frames_cpu if kind == "cpu" else args.frames_sim
             for mode in MODES:
-                result = in_child(
-                    "benchmarks.throughput",
-                    ["--mode", mode, "--detector", kind, "--frames", str(frames)],
-                )
+                flags = ["--mode", mode, "--detector", kind, "--frames", str(frames)]
+                result = in_child("benchmarks.throughput", [*flags, "--threads", str(args.threads)])
                 rounds.setdefault(result.name, []).append(result)
     ratios = []
     for kind in kinds:
         ratios.append(child_json("benchmarks.throughput", [
             "--mode", "interleaved", "--detector", kind,
-            "--chunk", str(args.chunk), "--turns", str(args.turns),
+            "--chunk", str(args.chunk), "--turns", str(args.turns), "--threads", str(args.threads),
         ]))  # fmt: skip
     results = [median_round(runs) for runs in rounds.values()]
     report = {"results": [asdict(r) for r in results], "interleaved": ratios}

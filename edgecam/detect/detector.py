@@ -112,13 +112,16 @@ class Detector:
         target = self._input_tensor()[0]
         if self._signed:
             target = target.view(np.uint8)
+        # int8 models take the uint8 pixel minus 128: flipping the top bit does that.
         if fitted is not None and fitted.shape == target.shape:
-            np.copyto(target, fitted)
+            if self._signed:
+                np.bitwise_xor(fitted, 0x80, out=target)  # copy and flip in one pass
+            else:
+                np.copyto(target, fitted)
         else:
             fill_input(image, target, self._placement, self._scratch)
-        if self._signed:
-            # int8 models take the uint8 pixel minus 128: flipping the top bit does that in place.
-            np.bitwise_xor(target, 0x80, out=target)
+            if self._signed:
+                np.bitwise_xor(target, 0x80, out=target)
         del target  # no reference to the tensor may outlive this call (invoke would refuse)
 
     def invoke(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -80,6 +81,31 @@ def test_file_source_reads_bgr_frames_and_ends(data_dir: Path, tmp_path: Path) -
     first = frames[0]
     assert first is not None and first.shape == (48, 64, 3)
     assert first[..., 0].mean() > 200 and first[..., 2].mean() < 50  # BGR: blue is first
+
+
+@pytest.mark.parametrize("threads", [1, 2, 0])
+def test_file_source_decodes_with_the_configured_threads(threads: int) -> None:
+    import cv2
+
+    from edgecam import bundled
+
+    config = FileSourceConfig(path=bundled.demo_clip(), pace="every", decode_threads=threads)
+    source = FileSource("cam", config)
+    source.open()
+    try:
+        asked = source._cap.get(cv2.CAP_PROP_N_THREADS)
+        frames = [source.read() for _ in range(5)]
+    finally:
+        source.close()
+    # 0 is FFmpeg's own choice: one thread per core.
+    assert asked == (threads or os.cpu_count())
+    assert all(f is not None and f.shape == (576, 768, 3) for f in frames)
+
+
+def test_one_decoder_thread_is_the_default_and_bad_counts_are_refused(tmp_path: Path) -> None:
+    assert FileSourceConfig(path=tmp_path / "a.mp4").decode_threads == 1
+    with pytest.raises(ValueError, match="decode_threads"):
+        FileSourceConfig(path=tmp_path / "a.mp4", decode_threads=-1)
 
 
 def test_file_source_errors(tmp_path: Path) -> None:
