@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import logging
 import shutil
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from edgecam.clips.job import ClipJob
 from edgecam.clips.mp4 import ClipWriteError, write_mp4
+from edgecam.jobs import JobThread
 
 log = logging.getLogger(__name__)
 
@@ -74,61 +73,35 @@ class ClipWriter:
     ) -> None:
         self._on_result = on_result
         self._min_free = min_free_bytes
-        self._jobs: deque[ClipJob] = deque()
-        self._cond = threading.Condition()
-        self._closing = False
-        self._abandon = False
-        self._thread: threading.Thread | None = None
+        self._jobs = JobThread("clip-writer", self._handle)
         self._warned_full = False
         self.stats = WriterStats()
 
     def submit(self, job: ClipJob) -> None:
         """Queue a finished clip (any thread); starts the thread on first use."""
-        with self._cond:
-            if self._abandon:
-                return
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="clip-writer", daemon=True)
-                self._thread.start()
-            self._jobs.append(job)
-            self._cond.notify()
+        self._jobs.submit(job)
 
     def close(self, timeout: float) -> None:
         """Write what is queued, for at most ``timeout`` seconds; clips not begun by then are
         dropped (a clip being written is finished: its ``.part`` file only becomes a clip once
         complete, and a killed process's ``.part`` files are removed at the next start)."""
-        with self._cond:
-            self._closing = True
-            self._cond.notify()
-            thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-        with self._cond:
-            self._abandon = True
-            if self._jobs:
-                log.warning("clips: %d not written, the service is stopping", len(self._jobs))
-            self._jobs.clear()
-        if thread is not None and thread.is_alive():
-            thread.join(max(1.0, timeout / 2))  # let the clip in progress finish
+        done = self._jobs.close(timeout)
+        if dropped := self._jobs.abandon():
+            log.warning("clips: %d not written, the service is stopping", dropped)
+        if not done:
+            self._jobs.join(max(1.0, timeout / 2))  # let the clip in progress finish
 
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._jobs and not self._closing:
-                    self._cond.wait()
-                if not self._jobs:
-                    return
-                job = self._jobs.popleft()
-            try:
-                result = self._write(job)
-            except Exception as err:  # a bug in one clip must not end the writer
-                log.exception("clip %s failed", job.ref.path)
-                result = ClipResult(job, None, error=f"{type(err).__name__}: {err}")
-            self._count(result)
-            try:
-                self._on_result(result)
-            except Exception:
-                log.exception("clip result handler failed")
+    def _handle(self, job: ClipJob) -> None:
+        try:
+            result = self._write(job)
+        except Exception as err:  # a bug in one clip must not end the writer
+            log.exception("clip %s failed", job.ref.path)
+            result = ClipResult(job, None, error=f"{type(err).__name__}: {err}")
+        self._count(result)
+        try:
+            self._on_result(result)
+        except Exception:
+            log.exception("clip result handler failed")
 
     def _write(self, job: ClipJob) -> ClipResult:
         if job.template is None or not job.packets:

@@ -53,11 +53,21 @@ def _common(topics: Topics, unique_id: str, name: str, version: str) -> dict[str
     }
 
 
+def _object_id(target: RuleTarget, part: str = "") -> str:
+    """The object id of a rule's entity; ``part`` names which one (``in``, ``clip``, ...)."""
+    return f"{target.camera}__{target.rule}__{part}" if part else f"{target.camera}__{target.rule}"
+
+
+def _rule_common(
+    topics: Topics, target: RuleTarget, version: str, part: str = ""
+) -> dict[str, object]:
+    """The fields every entity of one rule has (see :func:`_object_id` for ``part``)."""
+    name = f"{target.camera} {target.rule} {part}" if part else f"{target.camera} {target.rule}"
+    return _common(topics, f"edgecam_{topics.device}_{_object_id(target, part)}", name, version)
+
+
 def _rule_entity(topics: Topics, target: RuleTarget, version: str) -> tuple[str, dict[str, object]]:
-    object_id = f"{target.camera}__{target.rule}"
-    config = _common(
-        topics, f"edgecam_{topics.device}_{object_id}", f"{target.camera} {target.rule}", version
-    )
+    config = _rule_common(topics, target, version)
     # The latest event's fields (duration, max score, dwell seconds, totals) as attributes.
     config["json_attributes_topic"] = topics.rule_attributes(target.camera, target.rule)
     if target.counting:
@@ -78,27 +88,15 @@ def _direction_sensor(
     topics: Topics, target: RuleTarget, direction: str, version: str
 ) -> tuple[str, dict[str, object]]:
     """A sensor for one direction of a line count (``.../count/in`` or ``.../count/out``)."""
-    object_id = f"{target.camera}__{target.rule}__{direction}"
-    config = _common(
-        topics,
-        f"edgecam_{topics.device}_{object_id}",
-        f"{target.camera} {target.rule} {direction}",
-        version,
-    )
+    config = _rule_common(topics, target, version, direction)
     config["state_topic"] = f"{topics.rule_count(target.camera, target.rule)}/{direction}"
     config["state_class"] = "total_increasing"
     config["icon"] = "mdi:counter"
-    return object_id, config
+    return _object_id(target, direction), config
 
 
 def _snapshot_entity(topics: Topics, target: RuleTarget, version: str) -> dict[str, object]:
-    object_id = f"{target.camera}__{target.rule}__snapshot"
-    config = _common(
-        topics,
-        f"edgecam_{topics.device}_{object_id}",
-        f"{target.camera} {target.rule} snapshot",
-        version,
-    )
+    config = _rule_common(topics, target, version, "snapshot")
     config["image_topic"] = topics.snapshot(target.camera, target.rule)
     config["content_type"] = "image/jpeg"
     return config
@@ -106,13 +104,7 @@ def _snapshot_entity(topics: Topics, target: RuleTarget, version: str) -> dict[s
 
 def _clip_sensor(topics: Topics, target: RuleTarget, version: str) -> dict[str, object]:
     """The latest clip's URL as a sensor's state; duration, truncation and more as attributes."""
-    object_id = f"{target.camera}__{target.rule}__clip"
-    config = _common(
-        topics,
-        f"edgecam_{topics.device}_{object_id}",
-        f"{target.camera} {target.rule} clip",
-        version,
-    )
+    config = _rule_common(topics, target, version, "clip")
     config["state_topic"] = topics.clip(target.camera, target.rule)
     config["value_template"] = "{{ value_json.url }}"
     config["json_attributes_topic"] = topics.clip(target.camera, target.rule)
@@ -172,18 +164,18 @@ def discovery_messages(
     messages = []
     for target in targets:
         component, config = _rule_entity(topics, target, version)
-        object_id = f"{target.camera}__{target.rule}"
-        messages.append(DiscoveryMessage(topic(component, object_id), config))
+        messages.append(DiscoveryMessage(topic(component, _object_id(target)), config))
         if len(target.directions) > 1:  # both directions: a sensor each beside their sum
             for direction in target.directions:
                 sensor_id, config = _direction_sensor(topics, target, direction, version)
                 messages.append(DiscoveryMessage(topic("sensor", sensor_id), config))
         if target.clip:
             config = _clip_sensor(topics, target, version)
-            messages.append(DiscoveryMessage(topic("sensor", f"{object_id}__clip"), config))
+            messages.append(DiscoveryMessage(topic("sensor", _object_id(target, "clip")), config))
         if snapshots:
             config = _snapshot_entity(topics, target, version)
-            messages.append(DiscoveryMessage(topic("image", f"{object_id}__snapshot"), config))
+            image = topic("image", _object_id(target, "snapshot"))
+            messages.append(DiscoveryMessage(image, config))
     for camera in cameras:
         config = _detect_switch(topics, camera, version)
         messages.append(DiscoveryMessage(topic("switch", f"{camera}__detect"), config))

@@ -7,12 +7,11 @@ tens of them for a full-size Pi camera frame, which would otherwise delay the ne
 from __future__ import annotations
 
 import logging
-import threading
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from edgecam.jobs import JobThread
 from edgecam.publish.base import TakesSnapshots
 from edgecam.ratelimit import RateLimitedLog
 from edgecam.rules.events import Event
@@ -51,58 +50,33 @@ class SnapshotWorker:
 
     def __init__(self, full_frame: Callable[[str], Image | None], depth: int = QUEUE_DEPTH) -> None:
         self._full_frame = full_frame
-        self._jobs: deque[SnapshotJob] = deque()
-        self._depth = depth
-        self._cond = threading.Condition()
-        self._closing = False
-        self._thread: threading.Thread | None = None
+        self._jobs = JobThread("snapshots", self._handle, depth)
         self.rendered = 0
         self.dropped = 0
         self._noisy = RateLimitedLog(log)
 
     def submit(self, job: SnapshotJob) -> None:
         """Queue a job without waiting; starts the thread on first use."""
-        with self._cond:
-            if self._closing:
-                return
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="snapshots", daemon=True)
-                self._thread.start()
-            if len(self._jobs) >= self._depth:
-                self._jobs.popleft()
-                self.dropped += 1
-                if self.dropped == 1 or self.dropped % 100 == 0:
-                    log.warning(
-                        "snapshots: %d dropped, alerts come faster than they render; set "
-                        "snapshot: false on the busiest rules, or a cooldown", self.dropped,
-                    )  # fmt: skip
-            self._jobs.append(job)
-            self._cond.notify()
+        if self._jobs.submit(job):
+            self.dropped += 1  # the only writer: submit runs on the pipeline thread
+            if self.dropped == 1 or self.dropped % 100 == 0:
+                log.warning(
+                    "snapshots: %d dropped, alerts come faster than they render; set "
+                    "snapshot: false on the busiest rules, or a cooldown", self.dropped,
+                )  # fmt: skip
 
     def close(self, timeout: float = 10.0) -> None:
         """Render what is queued (for at most ``timeout`` seconds), then end the thread."""
-        with self._cond:
-            self._closing = True
-            self._cond.notify()
-            thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-            if thread.is_alive():
-                log.warning("snapshots: still rendering after %.0f s, leaving them", timeout)
+        self._jobs.stop_taking()
+        if not self._jobs.close(timeout):
+            log.warning("snapshots: still rendering after %.0f s, leaving them", timeout)
 
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while not self._jobs and not self._closing:
-                    self._cond.wait()
-                if not self._jobs:
-                    return
-                job = self._jobs.popleft()
-            try:
-                self._render(job)
-            except Exception as err:  # one bad frame or sink must not end the snapshots
-                log.debug("snapshot traceback", exc_info=True)
-                self._noisy.error("render", "snapshot of %s failed: %r", job.frame.camera, err)
+    def _handle(self, job: SnapshotJob) -> None:
+        try:
+            self._render(job)
+        except Exception as err:  # one bad frame or sink must not end the snapshots
+            log.debug("snapshot traceback", exc_info=True)
+            self._noisy.error("render", "snapshot of %s failed: %r", job.frame.camera, err)
 
     def _render(self, job: SnapshotJob) -> None:
         frame = job.frame
