@@ -14,10 +14,10 @@ import argparse
 
 import cv2
 
-from edgecam.camera.convert import as_frame
 from edgecam.detect.compare import agreement
 from edgecam.detect.config import ModelConfig
 from edgecam.detect.detector import Detector
+from edgecam.imaging import as_frame
 from edgecam.types import Detection, Image
 from tests.helpers import DATA
 

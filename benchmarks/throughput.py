@@ -34,9 +34,9 @@ from benchmarks.sim import make_detector
 from edgecam import bundled
 from edgecam.config.models import Config
 from edgecam.detect.detector import Detector
+from edgecam.pipeline.guard import GuardedDetector
+from edgecam.pipeline.loop import Pipeline
 from edgecam.rules.engine import RuleEngine
-from edgecam.service.guard import GuardedDetector
-from edgecam.service.pipeline import Pipeline
 
 MODES = ("bare", "naive", "pipeline")
 WARMUP = 5

@@ -26,11 +26,11 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 
 from edgecam import bundled
+from edgecam.config.http import HttpConfig
 from edgecam.config.models import Config
 from edgecam.detect.detector import Detector
+from edgecam.pipeline.loop import Pipeline
 from edgecam.rules.engine import RuleEngine
-from edgecam.service.pipeline import Pipeline
-from edgecam.web.config import HttpConfig
 from edgecam.web.live import PipelineView
 from edgecam.web.server import WebServer
 

@@ -14,9 +14,9 @@ from edgecam.config.models import Config
 from edgecam.detect.config import ModelConfig, model_from_args
 from edgecam.detect.detector import Detector
 from edgecam.errors import ConfigError
+from edgecam.pipeline.guard import GuardedDetector
+from edgecam.pipeline.loop import Pipeline
 from edgecam.rules.engine import RuleEngine
-from edgecam.service.guard import GuardedDetector
-from edgecam.service.pipeline import Pipeline
 
 
 def run_bench(

@@ -144,9 +144,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_detect(args: argparse.Namespace) -> int:
-    from edgecam.camera.image import read_image
     from edgecam.detect.config import model_from_args
     from edgecam.detect.detector import Detector
+    from edgecam.imaging import read_image
 
     fields: dict[str, object] = {
         "threshold": args.threshold, "device": args.device, "threads": args.threads,

@@ -18,8 +18,8 @@ from pydantic import Field, model_validator
 from edgecam.camera.opencv import redact_url
 from edgecam.camera.pace import RealtimePacer
 from edgecam.clips.ring import StreamTemplate, copy_template
-from edgecam.config.base import ConfigPath, Duration, StrictModel
 from edgecam.errors import CameraError
+from edgecam.schema import ConfigPath, Duration, StrictModel
 from edgecam.types import Image
 
 log = logging.getLogger(__name__)

@@ -8,10 +8,10 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
-from edgecam.camera.convert import as_frame
 from edgecam.camera.pace import RealtimePacer
-from edgecam.config.base import ConfigPath, StrictModel
 from edgecam.errors import CameraError
+from edgecam.imaging import as_frame
+from edgecam.schema import ConfigPath, StrictModel
 from edgecam.types import Image
 
 DEFAULT_FPS = 25.0

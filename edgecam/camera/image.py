@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 
-from edgecam.camera.convert import as_frame
-from edgecam.config.base import ConfigPath, StrictModel
 from edgecam.errors import CameraError
+from edgecam.imaging import read_image
+from edgecam.schema import ConfigPath, StrictModel
 from edgecam.types import Image
-
-
-def read_image(path: Path) -> Image:
-    """Read an image file as a BGR frame; a missing or unreadable file is a CameraError."""
-    import cv2
-
-    if not path.is_file():
-        raise CameraError(f"image {path} not found; check the path")
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise CameraError(f"cannot decode image {path}; use a JPEG, PNG, BMP or WebP file")
-    return as_frame(bgr)
 
 
 class ImageSourceConfig(StrictModel):

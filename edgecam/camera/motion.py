@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field
 
-from edgecam.config.base import Duration, Point, StrictModel
+from edgecam.schema import Duration, Point, StrictModel
 from edgecam.types import Box, Image
 
 

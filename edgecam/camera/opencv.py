@@ -10,9 +10,9 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from edgecam.camera.convert import as_frame
-from edgecam.config.base import Duration, StrictModel
 from edgecam.errors import CameraError
+from edgecam.imaging import as_frame
+from edgecam.schema import Duration, StrictModel
 from edgecam.types import Image
 
 log = logging.getLogger(__name__)

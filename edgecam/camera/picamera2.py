@@ -17,8 +17,8 @@ from typing import Any, Literal, cast
 from pydantic import Field, field_validator
 
 from edgecam.clips.ring import PacketRing
-from edgecam.config.base import Duration, StrictModel
 from edgecam.errors import CameraError
+from edgecam.schema import Duration, StrictModel
 from edgecam.types import Image
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from edgecam.config.base import Duration, StrictModel
+from edgecam.schema import Duration, StrictModel
 
 
 class RuleClipConfig(StrictModel):

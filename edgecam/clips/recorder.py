@@ -29,7 +29,7 @@ from edgecam.clips.encode import FrameEncoder
 from edgecam.clips.job import ClipJob, ClipRef
 from edgecam.clips.ring import PacketRing, StreamTemplate, Subscriber
 from edgecam.clips.writer import ClipResult, ClipWriter
-from edgecam.rules.events import Event
+from edgecam.event import Event
 from edgecam.types import Frame
 
 log = logging.getLogger(__name__)

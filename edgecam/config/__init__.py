@@ -1,7 +1,7 @@
 """Configuration: pydantic models, YAML loading and error reporting.
 
 ``load_config``, ``parse_config`` and ``Config`` are re-exported lazily: backend modules import
-``edgecam.config.base`` while the root model imports them, so this package imports nothing eagerly.
+``edgecam.schema`` while the root model imports them, so this package imports nothing eagerly.
 """
 
 from __future__ import annotations

@@ -8,18 +8,17 @@ here opens a camera, connects to a broker or touches an accelerator.
 from __future__ import annotations
 
 import difflib
-import ssl
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from edgecam.errors import ConfigError, EdgecamError, ModelError
+from edgecam.errors import EdgecamError, ModelError
+from edgecam.files import unreadable
+from edgecam.publish.credentials import TlsFileError, read_password, tls_context
 
 if TYPE_CHECKING:
     from edgecam.config.models import Config
     from edgecam.detect.config import ModelConfig
-    from edgecam.publish.config import TlsConfig
 
 Loc = tuple[str | int, ...]
 Problem = tuple[Loc, str]
@@ -38,22 +37,6 @@ def machine_problems(config: Config) -> list[Problem]:
     return problems
 
 
-def _readable(path: Path, what: str) -> str | None:
-    """Why ``path`` cannot be read as a file (None if it can)."""
-    try:
-        with path.open("rb") as file:
-            file.read(1)
-    except FileNotFoundError:
-        return f"{what} {path} not found; check the path"
-    except IsADirectoryError:
-        return f"{what} {path} is a directory; give a file"
-    except PermissionError:
-        return f"{what} {path} is not readable by this user; fix its owner or mode"
-    except OSError as err:
-        return f"{what} {path}: cannot read it ({err.strerror})"
-    return None
-
-
 def _source_problems(config: Config) -> list[Problem]:
     problems: list[Problem] = []
     for name, camera in config.cameras.items():
@@ -61,18 +44,16 @@ def _source_problems(config: Config) -> list[Problem]:
         loc: Loc = ("cameras", name, "source")
         if source.type == "file" or (source.type == "av" and source.path is not None):
             assert source.path is not None
-            if (why := _readable(source.path, "video file")) is not None:
+            if (why := unreadable(source.path, "video file")) is not None:
                 problems.append(((*loc, "path"), why))
         elif source.type == "image":
             for index, path in enumerate(source.paths):
-                if (why := _readable(path, "image")) is not None:
+                if (why := unreadable(path, "image")) is not None:
                     problems.append(((*loc, "paths", index), why))
     return problems
 
 
 def _mqtt_problems(config: Config) -> list[Problem]:
-    from edgecam.publish.client import read_password
-
     mqtt = config.mqtt
     assert mqtt is not None
     problems: list[Problem] = []
@@ -89,66 +70,6 @@ def _mqtt_problems(config: Config) -> list[Problem]:
         except TlsFileError as err:
             problems.append((("mqtt", "tls", err.key), err.message))
     return problems
-
-
-class TlsFileError(ConfigError):
-    """A TLS file named by ``mqtt.tls.<key>`` cannot be used."""
-
-    def __init__(self, key: str, message: str) -> None:
-        self.key = key
-        self.message = message
-        super().__init__(f"mqtt.tls.{key}: {message}")
-
-
-class _EncryptedKeyError(Exception):
-    pass
-
-
-def _no_passphrase() -> str:
-    # OpenSSL would otherwise ask on the terminal ("Enter PEM pass phrase") and hang a service.
-    raise _EncryptedKeyError
-
-
-def tls_context(tls: TlsConfig) -> ssl.SSLContext:
-    """The TLS context for the broker; :class:`TlsFileError` naming the file that is wrong."""
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
-    if tls.insecure:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    if tls.ca_file is not None:
-        _load(tls.ca_file, "ca_file", "CA certificate", lambda: context.load_verify_locations(
-            cafile=str(tls.ca_file)
-        ))  # fmt: skip
-    if tls.certfile is not None and tls.keyfile is not None:
-        certfile, keyfile = tls.certfile, tls.keyfile
-        for key, path in (("certfile", certfile), ("keyfile", keyfile)):
-            if (why := _readable(path, key)) is not None:
-                raise TlsFileError(key, why)
-        try:
-            context.load_cert_chain(str(certfile), str(keyfile), password=_no_passphrase)
-        except _EncryptedKeyError as err:
-            raise TlsFileError(
-                "keyfile",
-                f"{keyfile} is encrypted (it wants a pass phrase, and a service cannot type "
-                "one); decrypt it: openssl pkey -in KEY -out PLAIN_KEY, readable by edgecam only",
-            ) from err
-        except ssl.SSLError as err:
-            raise TlsFileError(
-                "certfile",
-                f"{certfile} and {keyfile} are not a PEM certificate and its private key "
-                f"({err.reason or err}); check both files",
-            ) from err
-    return context
-
-
-def _load(path: Path, key: str, what: str, load: Callable[[], None]) -> None:
-    if (why := _readable(path, key)) is not None:
-        raise TlsFileError(key, why)
-    try:
-        load()
-    except (ssl.SSLError, ValueError) as err:
-        reason = getattr(err, "reason", None) or err
-        raise TlsFileError(key, f"{path} is not a PEM {what} ({reason}); check the file") from err
 
 
 def model_labels(model: ModelConfig) -> tuple[dict[int, str] | None, list[Problem]]:

@@ -11,7 +11,7 @@ from pydantic import Field
 from edgecam.camera.motion import MotionConfig
 from edgecam.camera.sources import SourceConfig
 from edgecam.clips.config import ClipsConfig
-from edgecam.config.base import Duration, Name, StrictModel
+from edgecam.config.http import HttpConfig
 from edgecam.detect.config import ModelConfig
 from edgecam.detect.regions import RegionConfig
 from edgecam.events.config import EventsConfig
@@ -19,8 +19,8 @@ from edgecam.publish.config import MqttConfig
 from edgecam.publish.snapshots import SnapshotStoreConfig
 from edgecam.rules.areas import LineConfig, MaskConfig, ZoneConfig
 from edgecam.rules.config import RuleConfig
+from edgecam.schema import Duration, Name, StrictModel
 from edgecam.track.config import TrackerConfig
-from edgecam.web.config import HttpConfig
 
 Loc = tuple[str | int, ...]
 

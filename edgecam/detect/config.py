@@ -11,8 +11,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from edgecam import bundled
-from edgecam.config.base import ConfigPath, StrictModel
 from edgecam.errors import ConfigError
+from edgecam.schema import ConfigPath, StrictModel
 
 _TPU_DEVICE = re.compile(r"^(auto|cpu|usb|pci)(:\d+)?$")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from edgecam.camera.convert import as_frame
 from edgecam.errors import ConfigError
+from edgecam.imaging import as_frame
 from edgecam.types import Image
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
@@ -45,7 +45,7 @@ def read_frames(sources: Sequence[Path], per_video: int) -> list[Image]:
 
 
 def _read_image(path: Path) -> Image:
-    from edgecam.camera.image import read_image
+    from edgecam.imaging import read_image
 
     try:
         return read_image(path)

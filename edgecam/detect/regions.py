@@ -20,8 +20,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from edgecam.config.base import StrictModel
 from edgecam.geometry import iou
+from edgecam.schema import StrictModel
 from edgecam.types import Box, Detection, Image
 
 Rect = tuple[int, int, int, int]

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from edgecam.event import iso_utc
 from edgecam.events.store import EventStore, StoredEvent
-from edgecam.rules.events import iso_utc
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 50

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from edgecam.config.base import ConfigPath, Duration, StrictModel
+from edgecam.schema import ConfigPath, Duration, StrictModel
 
 
 class EventsConfig(StrictModel):

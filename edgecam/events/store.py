@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from edgecam.event import Event
 from edgecam.events.media import MediaStore
-from edgecam.rules.events import Event
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
+from edgecam.event import Event
 from edgecam.publish.topics import RuleLike
-from edgecam.rules.events import Event
 
 DetectHandler = Callable[[str, bool], None]
 """Called with ``(camera, enabled)`` when a command pauses or resumes detection on a camera."""

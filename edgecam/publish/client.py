@@ -7,16 +7,12 @@ callback turns what happened into a small value and puts it on a queue, inside `
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import ssl
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from edgecam.errors import ConfigError
 from edgecam.publish.config import MqttConfig
 from edgecam.publish.topics import OFFLINE
 
@@ -76,29 +72,6 @@ ClientWork = Connected | ConnectFailed | SocketOpened | Disconnected | Acked | R
 """What the paho callbacks hand over."""
 
 
-def read_password(path: Path) -> str:
-    """The password in ``path`` (trailing newline removed); never logged."""
-    try:
-        # O_NONBLOCK and a regular file only: a FIFO or a device must not hang the start.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise OSError(0, "not a regular file")
-            data = os.read(fd, 4097)
-        finally:
-            os.close(fd)
-        text = data.decode("utf-8").rstrip("\r\n")
-        if len(data) > 4096 or not text:
-            raise OSError(0, "too large for a password" if text else "it is empty")
-    except (OSError, UnicodeDecodeError) as err:
-        reason = err.strerror if isinstance(err, OSError) else "not UTF-8 text"
-        raise ConfigError(
-            f"mqtt.password_file {path}: cannot read it ({reason}); "
-            "put the broker password in it, readable by edgecam only"
-        ) from err
-    return text
-
-
 def create_client(
     config: MqttConfig,
     client_id: str,
@@ -133,7 +106,7 @@ def create_client(
 
 
 def _set_tls(client: Client, config: MqttConfig) -> None:
-    from edgecam.config.check import tls_context
+    from edgecam.publish.credentials import tls_context
 
     tls = config.tls
     assert tls is not None

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from edgecam.config.base import ConfigPath, Duration, StrictModel
+from edgecam.schema import ConfigPath, Duration, StrictModel
 
 TopicPrefix = Annotated[str, Field(pattern=r"^[^#+/\s]([^#+\s]*[^#+/\s])?$", max_length=200)]
 """A topic prefix: no wildcards, no spaces, no leading or trailing ``/``."""

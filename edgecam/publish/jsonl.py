@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import TextIO
 
-from edgecam.rules.events import Event
+from edgecam.event import Event
 
 
 class JsonLinesSink:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from edgecam import __version__
-from edgecam.errors import PublishError
+from edgecam.event import Event
 from edgecam.publish.client import (
     Acked,
     ClientWork,
@@ -34,9 +34,9 @@ from edgecam.publish.client import (
     Received,
     SocketOpened,
     create_client,
-    read_password,
 )
 from edgecam.publish.config import MqttConfig
+from edgecam.publish.credentials import read_password
 from edgecam.publish.homeassistant import DiscoveryMessage, discovery_messages
 from edgecam.publish.outbox import Outbox, default_outbox_path
 from edgecam.publish.retained import RetainedState
@@ -55,12 +55,10 @@ from edgecam.publish.topics import (
     stats_payload,
 )
 from edgecam.ratelimit import RateLimitedLog
-from edgecam.rules.events import Event
 
 if TYPE_CHECKING:
     from paho.mqtt.client import Client
 
-    from edgecam.config.models import Config
 
 log = logging.getLogger(__name__)
 
@@ -162,13 +160,6 @@ class MqttSink:
         except BaseException:
             self._outbox.close()
             raise
-
-    @classmethod
-    def from_config(cls, config: Config) -> MqttSink:
-        """The sink for a validated config with an ``mqtt`` section."""
-        if config.mqtt is None:
-            raise PublishError("the config has no mqtt section")
-        return cls(config.mqtt, config.device.name, list(config.cameras), config.rules)
 
     @property
     def outbox(self) -> Outbox:

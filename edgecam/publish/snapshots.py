@@ -9,9 +9,9 @@ from pathlib import Path
 
 from pydantic import Field
 
-from edgecam.config.base import ConfigPath, StrictModel
+from edgecam.event import Event
 from edgecam.ratelimit import RateLimitedLog
-from edgecam.rules.events import Event
+from edgecam.schema import ConfigPath, StrictModel
 
 log = logging.getLogger(__name__)
 

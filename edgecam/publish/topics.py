@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from edgecam.rules.events import Event
+from edgecam.event import Event
 
 ON = b"ON"
 OFF = b"OFF"

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, model_validator
 
-from edgecam.config.base import Point, StrictModel
 from edgecam.geometry import Anchor, self_intersection
+from edgecam.schema import Point, StrictModel
 
 
 def _check_polygon(points: list[Point]) -> list[Point]:

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from edgecam.event import Event, EventType, iso_utc
 from edgecam.rules.config import AnyRuleConfig, LabelFilter, PathConfig
-from edgecam.rules.events import Event, EventType, iso_utc
 from edgecam.rules.scene import Observation
 from edgecam.track.tracker import Track
 from edgecam.types import Frame

@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
 
 from edgecam.clips.config import RuleClipConfig
-from edgecam.config.base import Duration, Name, StrictModel
 from edgecam.rules.schedule import ResetConfig, ScheduleConfig
+from edgecam.schema import Duration, Name, StrictModel
 
 
 class LabelFilter(StrictModel):

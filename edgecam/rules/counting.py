@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
+from edgecam.event import Event, new_event_id
 from edgecam.rules.base import Rule
 from edgecam.rules.config import CountRuleConfig, LineRuleConfig
-from edgecam.rules.events import Event, new_event_id
 from edgecam.rules.scene import Crossing, Observation
 from edgecam.track.tracker import Track
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from edgecam.event import Event, new_event_id
 from edgecam.rules.base import Episode, Rule
 from edgecam.rules.config import DwellRuleConfig
-from edgecam.rules.events import Event, new_event_id
 from edgecam.rules.scene import Observation
 from edgecam.track.tracker import Track
 from edgecam.types import Frame

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
+from edgecam.event import Event, new_event_id
 from edgecam.rules.areas import LineConfig, MaskConfig, ZoneConfig
 from edgecam.rules.base import Rule
 from edgecam.rules.config import (
@@ -17,7 +18,6 @@ from edgecam.rules.config import (
 )
 from edgecam.rules.counting import CountRule, LineRule
 from edgecam.rules.dwell import DwellRule
-from edgecam.rules.events import Event, new_event_id
 from edgecam.rules.presence import AbsenceRule, PresenceRule
 from edgecam.rules.scene import Scene
 from edgecam.track.config import TrackerConfig

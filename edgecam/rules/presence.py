@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from edgecam.event import Event, new_event_id
 from edgecam.rules.base import Episode, Rule
 from edgecam.rules.config import AbsenceRuleConfig, PresenceRuleConfig
-from edgecam.rules.events import Event, new_event_id
 from edgecam.rules.scene import Observation
 from edgecam.track.tracker import Track
 from edgecam.types import Frame

@@ -1,1 +1,1 @@
-"""The service: wiring the stages together and running them."""
+"""The service: the composition root (``Service``, builders, reload) and its systemd plumbing."""

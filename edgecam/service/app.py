@@ -27,17 +27,16 @@ from prometheus_client import CollectorRegistry
 
 from edgecam.config.models import Config
 from edgecam.errors import ConfigError
-from edgecam.events.metrics import EventsCollector
-from edgecam.events.service import build_events
+from edgecam.pipeline.cameras import CameraState
+from edgecam.pipeline.guard import DetectorLike, GuardedDetector
+from edgecam.pipeline.loop import NewParts, OldParts, Pipeline, PipelineStats
 from edgecam.publish.base import EventSink, SendsCommands, Startable
 from edgecam.rules.engine import RuleEngine
 from edgecam.service.build import Builders, close_sinks
-from edgecam.service.cameras import CameraState
-from edgecam.service.guard import DetectorLike, GuardedDetector
 from edgecam.service.logs import set_level
 from edgecam.service.metrics import ServiceCollector, latency_histogram
 from edgecam.service.notify import Notifier
-from edgecam.service.pipeline import NewParts, OldParts, Pipeline, PipelineStats
+from edgecam.service.recording import EventsCollector, build_events
 from edgecam.service.reload import ConfigChanges, compare, failure, swap_captures
 from edgecam.service.supervisor import ServiceState, Supervisor
 from edgecam.web.recent import RecentEvents

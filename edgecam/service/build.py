@@ -1,6 +1,6 @@
 """How the service builds its parts from a validated config: sinks, detector, HTTP endpoint.
 
-:class:`Builders` is what :class:`~edgecam.service.app.Service` is given; the CLI passes the real
+:class:`Builders` is what the service (:mod:`edgecam.service.app`) is given; the CLI passes the real
 ones, tests pass their own. Sinks are built idle (nothing connects): the service starts them
 only once they are in use, so a reload can build every new part before it changes anything.
 """
@@ -14,15 +14,18 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
+
+from prometheus_client import CollectorRegistry
 
 from edgecam.config.models import Config
 from edgecam.errors import ConfigError
+from edgecam.pipeline.guard import DetectorLike
+from edgecam.pipeline.loop import Pipeline
 from edgecam.publish.base import EventSink
-from edgecam.service.guard import DetectorLike
-
-if TYPE_CHECKING:
-    from edgecam.service.app import Service
+from edgecam.service.recording import EventsParts
+from edgecam.service.supervisor import ServiceState
+from edgecam.web.recent import RecentEvents
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +40,46 @@ class Endpoint(Protocol):
         """Stop serving and release what it holds (the port)."""
 
 
-EndpointFactory = Callable[["Service"], Endpoint | None]
+class Served(Protocol):
+    """What an endpoint is built from: the running service as the web server sees it."""
+
+    @property
+    def config(self) -> Config:
+        """The config in force."""
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """The frame loop (cameras, latest frames, detections)."""
+
+    @property
+    def state(self) -> ServiceState:
+        """Health and each camera's status."""
+
+    @property
+    def registry(self) -> CollectorRegistry:
+        """The metrics."""
+
+    @property
+    def recent(self) -> RecentEvents:
+        """The latest events, for the page."""
+
+    @property
+    def config_path(self) -> Path | None:
+        """The config file (None for the demo)."""
+
+    @property
+    def events(self) -> EventsParts:
+        """The events store and clip recorder."""
+
+    def reload(self) -> bool:
+        """Re-read the config file and apply it; True if applied."""
+
+
+EndpointFactory = Callable[[Served], Endpoint | None]
 """Builds the endpoint for a service (its config, state, pipeline, metrics); None: off."""
 
 
-def web_endpoint(service: Service) -> Endpoint | None:
+def web_endpoint(service: Served) -> Endpoint | None:
     """The web server of ``service.config.http``, or None when off or it cannot listen."""
     from edgecam.web.build import build_web
 
@@ -84,7 +122,9 @@ def build_sinks(config: Config, events: str | None) -> list[EventSink]:
             from edgecam.publish.mqtt import MqttSink
 
             # First: an event is durable in the outbox before any other sink has seen it.
-            sinks.append(MqttSink.from_config(config))
+            sinks.append(
+                MqttSink(config.mqtt, config.device.name, list(config.cameras), config.rules)
+            )
         if config.snapshots is not None:
             from edgecam.publish.snapshots import SnapshotStore
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from edgecam.config.models import Config
 from edgecam.errors import CameraError, EdgecamError
-from edgecam.service.cameras import CameraState, capture_settings
+from edgecam.pipeline.cameras import CameraState, capture_settings
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from edgecam.events.service import EventsParts
-from edgecam.service.guard import GuardedDetector
+from edgecam.pipeline.guard import GuardedDetector
+from edgecam.pipeline.loop import Pipeline
 from edgecam.service.metrics import (
     CameraFigures,
     ServiceFigures,
@@ -20,7 +20,7 @@ from edgecam.service.metrics import (
     delivery_figures,
 )
 from edgecam.service.notify import Notifier, WatchdogPolicy
-from edgecam.service.pipeline import Pipeline
+from edgecam.service.recording import EventsParts
 
 log = logging.getLogger(__name__)
 

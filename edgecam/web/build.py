@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 from edgecam.config.models import Config
 from edgecam.errors import ConfigError
 from edgecam.events.store import EventStore
-from edgecam.service.pipeline import Pipeline
+from edgecam.pipeline.loop import Pipeline
 from edgecam.web.editor import ConfigEditor
 from edgecam.web.live import PipelineView
 from edgecam.web.recent import RecentEvents

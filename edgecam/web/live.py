@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 from edgecam.config.models import Config
-from edgecam.service.pipeline import Pipeline
+from edgecam.pipeline.loop import Pipeline
 from edgecam.web.view import LiveFrame, TrackBox
 
 FPS_WINDOW = 2.0

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 
 from edgecam.config.models import CameraConfig
-from edgecam.service.annotate import to_pixel
+from edgecam.pipeline.annotate import to_pixel
 from edgecam.types import Detection, Image
 from edgecam.web.view import TrackBox
 

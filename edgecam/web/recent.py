@@ -6,7 +6,7 @@ import threading
 from collections import deque
 from collections.abc import Mapping
 
-from edgecam.rules.events import Event
+from edgecam.event import Event
 
 MAX_EVENTS = 50
 MAX_SNAPSHOTS = 20

@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from edgecam.config.http import HttpConfig, is_loopback
 from edgecam.errors import ConfigError
-from edgecam.web.config import HttpConfig, is_loopback
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from prometheus_client import CollectorRegistry
 from starlette.routing import BaseRoute
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from edgecam.config.http import HttpConfig
 from edgecam.errors import ConfigError
 from edgecam.web.api import api_routes
 from edgecam.web.app import WebContext, core_routes, create_app
-from edgecam.web.config import HttpConfig
 from edgecam.web.frames import LiveFrames
 from edgecam.web.pages import page_routes
 from edgecam.web.security import Policy

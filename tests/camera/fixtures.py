@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from edgecam.rules.events import Event
-from edgecam.service.pipeline import Pipeline
+from edgecam.event import Event
+from edgecam.pipeline.loop import Pipeline
 
 
 class RecordingSink:

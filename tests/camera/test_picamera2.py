@@ -12,14 +12,14 @@ from pydantic import ValidationError
 
 from edgecam.camera.capture import CaptureThread, ReconnectPolicy
 from edgecam.camera.fake_picamera2 import AeExposureModeEnum, FakeCameraSystem, Transform
-from edgecam.camera.image import read_image
 from edgecam.camera.picamera2 import Picamera2Source, Picamera2SourceConfig, lores_to_bgr
 from edgecam.camera.slot import LatestFrameSlot
 from edgecam.config.models import Config
 from edgecam.detect.detector import Detector
 from edgecam.errors import CameraError
+from edgecam.imaging import read_image
+from edgecam.pipeline.loop import Pipeline
 from edgecam.rules.engine import RuleEngine
-from edgecam.service.pipeline import Pipeline
 from edgecam.types import Image
 from tests.camera.fixtures import RecordingSink, wait_until
 

@@ -10,9 +10,9 @@ import pytest
 from edgecam.camera.capture import ReconnectPolicy, backoff_delay
 from edgecam.config.models import Config
 from edgecam.detect.detector import Detector
+from edgecam.pipeline import loop as pipeline_module
+from edgecam.pipeline.loop import Pipeline
 from edgecam.rules.engine import RuleEngine
-from edgecam.service import pipeline as pipeline_module
-from edgecam.service.pipeline import Pipeline
 from tests.camera.fixtures import RecordingSink, camera_stats, running, wait_until
 from tests.camera.mjpeg_server import mjpeg_camera
 from tests.camera.test_opencv import dead_url

@@ -9,9 +9,9 @@ import pytest
 
 from edgecam.config.models import Config
 from edgecam.detect.detector import Detector
+from edgecam.event import iso_utc
+from edgecam.pipeline.loop import Pipeline
 from edgecam.rules.engine import RuleEngine
-from edgecam.rules.events import iso_utc
-from edgecam.service.pipeline import Pipeline
 from tests.camera.fixtures import RecordingSink
 from tests.helpers import DATA, cpu_load
 

@@ -9,7 +9,7 @@ from edgecam.camera.base import FrameSource
 from edgecam.clips.config import ClipsConfig, RuleClipConfig
 from edgecam.clips.recorder import ClipRecorder, RuleClips
 from edgecam.clips.writer import ClipResult
-from edgecam.rules.events import Event, iso_utc
+from edgecam.event import Event, iso_utc
 from edgecam.types import Frame
 
 WALL0 = 1_800_000_000.0

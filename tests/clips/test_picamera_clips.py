@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from edgecam.camera.fake_picamera2 import FakeCameraSystem
-from edgecam.camera.image import read_image
 from edgecam.camera.picamera2 import Picamera2Source, Picamera2SourceConfig
 from edgecam.clips.config import RuleClipConfig
 from edgecam.clips.writer import ClipResult
-from edgecam.rules.events import Event, EventType, iso_utc
+from edgecam.event import Event, EventType, iso_utc
+from edgecam.imaging import read_image
 from edgecam.types import Frame
 from tests.clips.drive import recorder
 from tests.clips.media import probe

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from edgecam.config import parse_config
-from edgecam.config.base import parse_duration
 from edgecam.errors import ConfigError
+from edgecam.schema import parse_duration
 from tests.helpers import run_edgecam
 
 GOOD = """\

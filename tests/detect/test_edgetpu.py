@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from edgecam.camera.image import read_image
 from edgecam.detect.config import ModelConfig
 from edgecam.detect.detector import Detector
+from edgecam.imaging import read_image
 
 
 @pytest.mark.edgetpu

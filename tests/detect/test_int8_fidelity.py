@@ -8,12 +8,11 @@ from pathlib import Path
 import cv2
 import pytest
 
-from edgecam.camera.convert import as_frame
-from edgecam.camera.image import read_image
 from edgecam.detect.compare import agreement
 from edgecam.detect.config import ModelConfig
 from edgecam.detect.detector import Detector
 from edgecam.geometry import iou
+from edgecam.imaging import as_frame, read_image
 from edgecam.types import Image
 
 IMAGES = ["astronaut.png", "chelsea.png", "coffee.png", "dog.jpg", "messi5.jpg", "person.jpg"]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from edgecam.camera.image import read_image
 from edgecam.detect.detector import Detector
+from edgecam.imaging import read_image
 from edgecam.types import Box
 from tests.helpers import run_edgecam
 

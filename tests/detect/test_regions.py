@@ -20,8 +20,8 @@ from edgecam.detect.regions import (
     regions_wanted,
 )
 from edgecam.geometry import iou
+from edgecam.pipeline.loop import Pipeline
 from edgecam.rules.engine import RuleEngine
-from edgecam.service.pipeline import Pipeline
 from edgecam.types import Box, Detection, Image
 from tests.camera.fixtures import RecordingSink
 from tests.helpers import DATA

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from edgecam import bundled
-from edgecam.camera.image import read_image
 from edgecam.detect import flatbuffer as fb
 from edgecam.detect.compare import matches
 from edgecam.detect.config import ModelConfig
 from edgecam.detect.detector import Detector
+from edgecam.imaging import read_image
 from tests.helpers import DATA, run_edgecam
 
 WITH_PEOPLE = ["astronaut.png", "messi5.jpg", "person.jpg"]

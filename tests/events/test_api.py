@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from edgecam.event import Event
 from edgecam.events.media import MediaStore
 from edgecam.events.store import EventStore
-from edgecam.rules.events import Event
 from tests.clips.media import probe, write_h264
 from tests.web.fakes import serving
 

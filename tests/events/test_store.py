@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from edgecam.event import Event
 from edgecam.events.media import MediaStore
 from edgecam.events.store import EventStore
-from edgecam.rules.events import Event
 
 
 def _store(root: Path, max_events: int = 100) -> EventStore:

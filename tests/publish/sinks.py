@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from edgecam.event import Event, EventType, iso_utc, new_event_id
 from edgecam.publish.config import MqttConfig
 from edgecam.publish.mqtt import MqttSink
 from edgecam.rules.config import PresenceRuleConfig
-from edgecam.rules.events import Event, EventType, iso_utc, new_event_id
 from tests.publish.broker import Broker, Message
 
 DEVICE = "dev"

@@ -128,8 +128,8 @@ def test_snapshot_entities_only_when_asked() -> None:
 
 
 def test_rule_entities_show_the_latest_event_as_attributes() -> None:
+    from edgecam.event import Event
     from edgecam.publish.topics import attributes_for_event
-    from edgecam.rules.events import Event
 
     rules = {f"/{t.camera}__{t.rule}/config": t for t in TARGETS}
     seen = 0

@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from edgecam.config.models import Config
+from edgecam.event import Event
 from edgecam.publish.config import MqttConfig
 from edgecam.publish.topics import (
     Topics,
@@ -18,7 +19,6 @@ from edgecam.publish.topics import (
     stats_payload,
 )
 from edgecam.rules.config import PresenceRuleConfig
-from edgecam.rules.events import Event
 
 TOPICS = Topics("edgecam", "porch-pi")
 

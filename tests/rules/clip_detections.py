@@ -42,9 +42,9 @@ def main() -> int:
     """Run the uint8 reference model on every frame of the clip and write the cache."""
     import cv2
 
-    from edgecam.camera.convert import as_frame
     from edgecam.detect.config import ModelConfig
     from edgecam.detect.detector import Detector
+    from edgecam.imaging import as_frame
 
     # The uint8 reference (coco-uint8), not the int8 default: the rule tests' expectations were
     # set on it, and test_int8_fidelity.py holds the int8 model to it on this very clip.

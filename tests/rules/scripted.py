@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from edgecam.config.models import Config
+from edgecam.event import Event
 from edgecam.rules.engine import RuleEngine
-from edgecam.rules.events import Event
 from edgecam.types import Detection, Frame
 
 WALL0 = 1_700_000_000.0

@@ -13,11 +13,11 @@ import itertools
 import numpy as np
 import pytest
 
-from edgecam.camera.convert import as_frame
 from edgecam.config.models import Config
 from edgecam.detect.detector import Detector
+from edgecam.event import Event
+from edgecam.imaging import as_frame
 from edgecam.rules.engine import RuleEngine
-from edgecam.rules.events import Event
 from edgecam.types import Detection, Frame
 from tests.rules.clip_detections import CLIP, FPS, load
 

@@ -16,14 +16,14 @@ import pytest
 from edgecam.config.loader import parse_config
 from edgecam.config.models import Config
 from edgecam.errors import ModelError, PublishError
+from edgecam.event import Event
+from edgecam.pipeline.guard import DetectorLike
 from edgecam.publish.base import DetectHandler, EventSink
-from edgecam.rules.events import Event
 from edgecam.service.app import Service
 from edgecam.service.build import Builders
-from edgecam.service.guard import DetectorLike
 from edgecam.service.notify import Notifier
 from tests.helpers import DATA
-from tests.service.test_guard import FakeDetector
+from tests.pipeline.test_guard import FakeDetector
 
 BASE = (
     "cameras:\n"

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import pytest
 
 from edgecam.config.loader import parse_config
-from edgecam.rules.events import Event
+from edgecam.event import Event
 from edgecam.service.build import close_sinks
 from edgecam.service.reload import compare
 

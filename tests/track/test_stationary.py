@@ -9,8 +9,8 @@ import pytest
 
 from edgecam.config.models import Config
 from edgecam.detect.detector import Detector
+from edgecam.pipeline.loop import Pipeline
 from edgecam.rules.engine import RuleEngine
-from edgecam.service.pipeline import Pipeline
 from edgecam.track.config import StationaryConfig, TrackerConfig
 from edgecam.track.tracker import Tracker
 from edgecam.types import Detection

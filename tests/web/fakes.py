@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 from prometheus_client import CollectorRegistry, Counter
 
+from edgecam.config.http import HttpConfig
 from edgecam.config.loader import parse_config
 from edgecam.config.models import Config
 from edgecam.types import Detection
-from edgecam.web.config import HttpConfig
 from edgecam.web.server import WebServer
 from edgecam.web.view import LiveFrame, TrackBox
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from edgecam.rules.events import Event
+from edgecam.event import Event
 from edgecam.web.recent import RecentEvents
 from tests.web.fakes import Client, FakeView, serving
 

@@ -7,11 +7,11 @@ import signal
 
 import pytest
 
+from edgecam.config.http import HttpConfig
 from edgecam.service.app import Service
 from edgecam.service.build import Builders
 from edgecam.service.demo import demo_config
 from edgecam.service.notify import Notifier
-from edgecam.web.config import HttpConfig
 
 
 def test_the_demo_prints_the_page_url(capsys: pytest.CaptureFixture[str]) -> None:

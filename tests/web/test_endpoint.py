@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from edgecam.config.http import HttpConfig
 from edgecam.errors import ConfigError
-from edgecam.web.config import HttpConfig
 from edgecam.web.server import WebServer
 from tests.web.fakes import FakeView, serving
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from edgecam.config.http import HttpConfig
 from edgecam.errors import ConfigError
-from edgecam.web.config import HttpConfig
 from edgecam.web.editor import ConfigEditor
 from edgecam.web.security import Policy
 from tests.web.fakes import Client, serving

@@ -6,10 +6,10 @@ import threading
 
 import numpy as np
 
-from edgecam.service.snapshots import SnapshotJob, SnapshotWorker
+from edgecam.pipeline.snapshots import SnapshotJob, SnapshotWorker
 from edgecam.types import Frame, Image
 from tests.camera.fixtures import RecordingSink
-from tests.service.test_annotate import decode, event
+from tests.pipeline.test_annotate import decode, event
 
 SMALL = np.zeros((48, 64, 3), np.uint8)
 

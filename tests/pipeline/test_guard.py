@@ -11,7 +11,7 @@ import pytest
 
 from edgecam.detect.detector import DetectorInfo
 from edgecam.errors import DetectorError
-from edgecam.service.guard import GuardedDetector
+from edgecam.pipeline.guard import GuardedDetector
 from edgecam.types import Detection, Image
 
 IMAGE = np.zeros((4, 4, 3), np.uint8)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from edgecam.errors import CameraError
-from edgecam.rules.events import Event
+from edgecam.event import Event
 from edgecam.types import Box, Image
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""Snapshot rendering on a thread of its own, off the detector's path.
+"""Snapshots: which events get one, and drawing them on a thread of their own, off the hot path.
 
 The detector thread only queues a job: drawing and JPEG-encoding a frame takes a few milliseconds,
 tens of them for a full-size Pi camera frame, which would otherwise delay the next inference.
@@ -11,17 +11,29 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from edgecam.event import Event
 from edgecam.jobs import JobThread
+from edgecam.pipeline.annotate import render_snapshot
 from edgecam.publish.base import TakesSnapshots
 from edgecam.ratelimit import RateLimitedLog
-from edgecam.rules.events import Event
-from edgecam.service.annotate import render_snapshot
 from edgecam.types import Box, Frame, Image
 
 if TYPE_CHECKING:
     from edgecam.config.models import CameraConfig
+    from edgecam.rules.engine import RuleEngine
 
 log = logging.getLogger(__name__)
+
+
+def wants_snapshot(engine: RuleEngine, event: Event) -> bool:
+    """True for alerts (not ``end``) of rules with ``snapshot: true``."""
+    if event.type == "end":
+        return False
+    try:
+        return engine.rule(event.camera, event.rule).config.snapshot
+    except KeyError:
+        return False
+
 
 QUEUE_DEPTH = 8
 """Jobs waiting at most; past that the oldest is dropped."""

@@ -13,13 +13,12 @@ from edgecam.clips.recorder import ClipRecorder, clip_rules
 from edgecam.config.models import CameraConfig, Config
 from edgecam.detect.detector import Detector
 from edgecam.detect.regions import Plan, RegionPlanner, detect_plan
+from edgecam.event import Event
+from edgecam.pipeline.cameras import CameraState, build_camera
+from edgecam.pipeline.guard import DetectorLike, FittingDetector
+from edgecam.pipeline.snapshots import SnapshotJob, SnapshotWorker, wants_snapshot
 from edgecam.publish.base import EventSink, Retargetable, TakesSnapshots, TakesStats
 from edgecam.rules.engine import RuleEngine
-from edgecam.rules.events import Event
-from edgecam.rules.snapshot import wants_snapshot
-from edgecam.service.cameras import CameraState, build_camera
-from edgecam.service.guard import DetectorLike, FittingDetector
-from edgecam.service.snapshots import SnapshotJob, SnapshotWorker
 from edgecam.types import Detection, Frame, Image
 
 log = logging.getLogger(__name__)

@@ -10,10 +10,10 @@ import numpy as np
 
 from edgecam.config.models import CameraConfig, Config
 from edgecam.detect.detector import Detector
+from edgecam.event import Event
+from edgecam.pipeline.annotate import render_snapshot, to_pixel
+from edgecam.pipeline.loop import Pipeline
 from edgecam.rules.engine import RuleEngine
-from edgecam.rules.events import Event
-from edgecam.service.annotate import render_snapshot, to_pixel
-from edgecam.service.pipeline import Pipeline
 from edgecam.types import Detection, Frame
 from tests.helpers import DATA
 

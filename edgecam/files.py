@@ -1,0 +1,21 @@
+"""Checks of the files a config names, shared by ``check-config``, ``run`` and the stages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def unreadable(path: Path, what: str) -> str | None:
+    """Why ``path`` cannot be read as a file (None if it can)."""
+    try:
+        with path.open("rb") as file:
+            file.read(1)
+    except FileNotFoundError:
+        return f"{what} {path} not found; check the path"
+    except IsADirectoryError:
+        return f"{what} {path} is a directory; give a file"
+    except PermissionError:
+        return f"{what} {path} is not readable by this user; fix its owner or mode"
+    except OSError as err:
+        return f"{what} {path}: cannot read it ({err.strerror})"
+    return None

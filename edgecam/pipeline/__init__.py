@@ -1,0 +1,1 @@
+"""The frame loop: cameras' hand-over, the guarded detector, rules, snapshots and annotation."""
