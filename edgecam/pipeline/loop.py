@@ -293,7 +293,9 @@ class Pipeline:
     def _analyse(self, cam: CameraState, frame: Frame) -> None:
         fitting = self._fitting
         fresh = frame.seq >= cam.fitted_from
+        cam.last_regions = ()
         if (passes := self._regions(cam, frame)) is not None:
+            cam.last_regions = passes.regions  # a reference: the live view's regions layer
             detections = detect_plan(self.detector.detect, frame.image, passes)
         elif fitting is not None and frame.model_input is not None and fresh:
             detections = fitting.detect(frame.image, frame.model_input)

@@ -36,7 +36,7 @@ function arrow(layer, a, b) {
   const len = Math.hypot(bx - ax, by - ay) || 1, k = Math.max(state.size[0], state.size[1]) / 20;
   const mx = (ax + bx) / 2, my = (ay + by) / 2, tx = mx - ((by - ay) / len) * k, ty = my + ((bx - ax) / len) * k;
   layer.append(svg("line", { x1: mx, y1: my, x2: tx, y2: ty, class: "line", "stroke-width": 3 }));
-  layer.append(svg("circle", { cx: tx, cy: ty, r: k / 6, fill: "#ff00ff" }));
+  layer.append(svg("circle", { cx: tx, cy: ty, r: k / 6, class: "arrow-tip" }));
   layer.append(svg("text", { x: tx + 4, y: ty }, "in"));
 }
 
