@@ -23,7 +23,7 @@ def demo_config() -> Config:
                         "path": str(bundled.demo_clip()),
                         "loop": True,
                         "start": "opened",
-                    },  # fmt: skip
+                    },
                     # A line across the plaza where people walk left and right.
                     "lines": {"crossing": {"points": [[0.45, 0.25], [0.45, 0.65]]}},
                 },
