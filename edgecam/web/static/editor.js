@@ -3,7 +3,7 @@
 const SVG = "http://www.w3.org/2000/svg";
 const state = { camera: null, size: [1, 1], zones: {}, lines: {}, masks: [], mode: "zone",
                 drawing: [], frozen: false, drag: null, saved: "", invalid: new Map() };
-const TOUCH_PX = 12;  // the radius of a corner handle on screen: a 24 px target, even on a phone
+const TOUCH_PX = 14;  // the radius of a corner handle on screen: a 28 px target (WCAG: 24), even on a phone
 const $ = (id) => document.getElementById(id);
 const round = (v) => Math.round(Math.min(1, Math.max(0, v)) * 10000) / 10000;
 

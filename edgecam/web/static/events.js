@@ -75,7 +75,7 @@ async function list() {
   }
   $("list").replaceChildren(...(events.length ? events.map(card) : [edgecam.el("p", { class: "muted", text: "no events match" })]));
   const last = Math.min(total, offset + events.length);
-  $("page").textContent = total ? `${offset + 1}–${last} of ${total}` : "";
+  $("page").textContent = total ? `${offset + 1}-${last} of ${total}` : "";
   $("newer").disabled = offset === 0;
   $("older").disabled = last >= total;
   $("sub-label-filter").hidden = !(params.get("sub_label") || events.some((e) => e.sub_label));
