@@ -11,7 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import cv2
 import pytest
@@ -29,6 +29,7 @@ from edgecam.event import Event
 from edgecam.events.media import MediaStore
 from edgecam.events.store import EventStore
 from edgecam.pipeline.annotate import render_snapshot
+from edgecam.types import Image
 from tests.clips.media import write_h264
 from tests.service.harness import Service, running
 from tests.web.browser import SIZES, axe_violations, chromium, screenshot
@@ -64,7 +65,7 @@ def _stored_events(root: Path, detector: Detector) -> None:
             capture.read()
         ok, image = capture.read()
         assert ok
-        frames.append(image)
+        frames.append(cast(Image, image))
     capture.release()
     store = EventStore(root, 10_000, MediaStore(root, 10**10, 1e12))
     for i in range(STORED):
@@ -318,8 +319,9 @@ def _tap(browser: WebDriver, fractions: list[tuple[float, float]]) -> list[tuple
         rect = browser.execute_script("return arguments[0].getBoundingClientRect().toJSON()", svg)
         x, y = round(rect["x"] + fx * rect["width"]), round(rect["y"] + fy * rect["height"])
         kind = interaction.POINTER_TOUCH if touch else interaction.POINTER_MOUSE
-        actions = ActionBuilder(browser, mouse=PointerInput(kind, "finger" if touch else "mouse"))
-        actions.pointer_action.move_to_location(x, y).pointer_down().pointer_up()
+        pointer = PointerInput(kind, "finger" if touch else "mouse")  # type: ignore[no-untyped-call]
+        actions = ActionBuilder(browser, mouse=pointer)
+        actions.pointer_action.move_to_location(x, y).pointer_down().pointer_up()  # type: ignore[no-untyped-call]
         actions.perform()
         hit.append(((x - rect["x"]) / rect["width"], (y - rect["y"]) / rect["height"]))
     return hit
