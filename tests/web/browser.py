@@ -2,7 +2,7 @@
 
 Also: axe-core (npm, installed by ``scripts/setup.sh --test`` into tests/web/axe) injected into a
 page for accessibility checks, and screenshots for docs/ when ``EDGECAM_SCREENSHOTS`` names a
-directory (``EDGECAM_SCREENSHOTS=docs pytest tests/web/test_browser.py``).
+directory (``EDGECAM_SCREENSHOTS=docs/screenshots pytest tests/web/test_browser.py``).
 """
 
 from __future__ import annotations
@@ -85,11 +85,17 @@ def axe_violations(driver: Any, impacts: tuple[str, ...] = ("serious", "critical
 
 
 def screenshot(driver: Any, name: str, size: str) -> Path | None:
-    """Save the page as ``<name>-<size>.png`` under ``$EDGECAM_SCREENSHOTS``, if it is set."""
+    """Save the page's top as ``<name>-<size>.jpg`` under ``$EDGECAM_SCREENSHOTS``, if set."""
     where = os.environ.get("EDGECAM_SCREENSHOTS")
     if not where:
         return None
-    path = Path(where) / f"{name}-{size}.png"
+    import cv2
+    import numpy as np
+
+    driver.execute_script("window.scrollTo(0, 0)")
+    png = np.frombuffer(driver.get_screenshot_as_png(), np.uint8)
+    path = Path(where) / f"{name}-{size}.jpg"
     path.parent.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(path))
+    image = cv2.imdecode(png, cv2.IMREAD_COLOR)
+    cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 80])  # small enough for the repo
     return path

@@ -52,7 +52,7 @@ function countText(r) {
   const bits = [];
   if (r.in != null) bits.push(`in ${r.in}`);
   if (r.out != null) bits.push(`out ${r.out}`);
-  return `${bits.join(" · ")} (total ${r.count})`;
+  return `${bits.join(" · ")} · total ${r.count}`;
 }
 
 function showRules(rules) {
