@@ -97,5 +97,6 @@ def screenshot(driver: Any, name: str, size: str) -> Path | None:
     path = Path(where) / f"{name}-{size}.jpg"
     path.parent.mkdir(parents=True, exist_ok=True)
     image = cv2.imdecode(png, cv2.IMREAD_COLOR)
+    assert image is not None, "Chromium's screenshot is not a PNG"
     cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 80])  # small enough for the repo
     return path
