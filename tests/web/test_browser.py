@@ -232,6 +232,10 @@ def test_filters_paging_and_the_timeline_over_200_events(
     _wait(browser, 'return document.getElementById("page").textContent === "49-50 of 50"')
     assert browser.find_element(By.ID, "older").get_attribute("disabled") is not None
     # The filter form: cats only, on that day (the day stays).
+    if size == "phone":  # the filters are folded away on a phone: unfold them
+        assert browser.find_element(By.ID, "f-label").is_displayed() is False
+        assert "rule visitors" in browser.find_element(By.ID, "active").text
+        browser.find_element(By.CSS_SELECTOR, "#filter-box summary").click()
     label = browser.find_element(By.ID, "f-label")
     label.clear()
     label.send_keys("cat")

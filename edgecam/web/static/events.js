@@ -127,6 +127,8 @@ function go(next) {
 
 async function refresh() {
   for (const key of FIELDS) { const input = $(`f-${key}`); if (input) input.value = params.get(key) || ""; }
+  const active = FIELDS.filter((k) => params.get(k)).map((k) => `${k.replace("_", " ")} ${params.get(k)}`);
+  $("active").textContent = active.length ? `: ${active.join(", ")}` : ": none";
   await Promise.all([list(), summary()]);
 }
 
@@ -146,6 +148,8 @@ async function main() {
   $("newer").onclick = () => page(-1);
   $("older").onclick = () => page(1);
   window.addEventListener("popstate", () => { params = new URLSearchParams(location.search); refresh(); });
+  // On a phone the filters fold away (their summary says which are on) to leave room for events.
+  if (matchMedia("(max-width: 700px)").matches) $("filter-box").open = false;
   await refresh();
   document.body.dataset.ready = "1";
 }
