@@ -67,13 +67,17 @@ async function list() {
   const offset = Number(params.get("offset") || 0);
   let events, total;
   if (params.get("event")) {
-    const one = await edgecam.get(`/api/events/${encodeURIComponent(params.get("event"))}`);
-    events = [one]; total = 1;
+    try {
+      events = [await edgecam.get(`/api/events/${encodeURIComponent(params.get("event"))}`)];
+    } catch (_) {
+      events = [];  // gone (the store keeps a bounded number) or never was: say so below
+    }
+    total = events.length;
   } else {
     const page = await edgecam.get(`/api/events?${apiQuery(offset)}`);
     events = page.events; total = page.total ?? page.events.length;
   }
-  $("list").replaceChildren(...(events.length ? events.map(card) : [edgecam.el("p", { class: "muted", text: "no events match" })]));
+  $("list").replaceChildren(...(events.length ? events.map(card) : [edgecam.el("p", { class: "muted", text: params.get("event") ? `no event ${params.get("event")} (deleted, or never kept)` : "no events match" })]));
   const last = Math.min(total, offset + events.length);
   $("page").textContent = total ? `${offset + 1}-${last} of ${total}` : "";
   $("newer").disabled = offset === 0;
@@ -128,7 +132,7 @@ function go(next) {
 async function refresh() {
   for (const key of FIELDS) { const input = $(`f-${key}`); if (input) input.value = params.get(key) || ""; }
   const active = FIELDS.filter((k) => params.get(k)).map((k) => `${k.replace("_", " ")} ${params.get(k)}`);
-  $("active").textContent = active.length ? `: ${active.join(", ")}` : ": none";
+  $("active").textContent = active.length ? `(${active.join(", ")})` : "(none on)";
   await Promise.all([list(), summary()]);
 }
 
