@@ -185,6 +185,7 @@ def test_the_overview_shows_the_camera_live_and_is_accessible(
         meta
     )  # not "1 lines"
     assert re.search(r"\b\d+ unreviewed\b", meta), meta
+    assert re.search(r"crossing: in \d+ · out \d+ · total \d+", meta), meta
     card = browser.execute_script(f"return {img}.getBoundingClientRect().toJSON()")
     width = SIZES[size][0]
     assert card["width"] >= 0.55 * width, card  # one camera uses the width

@@ -28,7 +28,7 @@ function cameraCard(cam, fps) {
   return entry;
 }
 
-function showCamera(cam, unreviewed) {
+function showCamera(cam, unreviewed, rules) {
   const entry = cards.get(cam.name) || cameraCard(cam, edgecam.session.stream_fps);
   cards.set(cam.name, entry);
   entry.url = liveUrl(cam);
@@ -40,6 +40,9 @@ function showCamera(cam, unreviewed) {
     edgecam.el("span", { text: `detector ${cam.detector} (${cam.runtime})` }),
     edgecam.el("span", { text: [edgecam.plural(Object.keys(cam.zones).length, "zone"), edgecam.plural(Object.keys(cam.lines).length, "line"), edgecam.plural(cam.masks.length, "mask")].join(", ") }),
   ];
+  for (const r of rules.filter((x) => x.camera === cam.name && (x.in != null || x.out != null))) {
+    parts.push(edgecam.el("span", { class: "line-count", text: `${r.name}: ${countText(r)}` }));
+  }
   if (edgecam.session.events_kept) {
     parts.push(edgecam.el("a", { href: `/events?camera=${encodeURIComponent(cam.name)}&reviewed=false`, class: "unreviewed", text: `${open} unreviewed` }));
   }
@@ -81,7 +84,7 @@ async function refresh() {
       fetch("/healthz", { cache: "no-store" }).then((r) => r.json()),
       edgecam.session.events_kept ? edgecam.get("/api/events/summary") : Promise.resolve({ unreviewed: {} }),
     ]);
-    cams.cameras.forEach((c) => showCamera(c, summary.unreviewed));
+    cams.cameras.forEach((c) => showCamera(c, summary.unreviewed, rules.rules));
     showRules(rules.rules);
     showEvents(events.events);
     const pill = document.getElementById("health");
