@@ -189,12 +189,12 @@ def test_the_overview_shows_the_camera_live_and_is_accessible(
     card = browser.execute_script(f"return {img}.getBoundingClientRect().toJSON()")
     width = SIZES[size][0]
     assert card["width"] >= 0.55 * width, card  # one camera uses the width
-    # The motion layer: the next frames are asked with it.
-    browser.find_element(By.CSS_SELECTOR, '#layers input[value="motion"]').click()
-    assert "motion" in browser.execute_script('return localStorage.getItem("edgecam.layers")')
     _wait(browser, 'return document.querySelectorAll("#events .event").length > 0')
     screenshot(browser, "overview", size)
     _clean(browser)
+    # The motion layer: the next frames are asked with it, and the choice is kept.
+    browser.find_element(By.CSS_SELECTOR, '#layers input[value="motion"]').click()
+    assert "motion" in browser.execute_script('return localStorage.getItem("edgecam.layers")')
     # Tap for full screen, and back.
     browser.find_element(By.CSS_SELECTOR, "img[data-camera=demo]").click()
     _wait(browser, 'return document.getElementById("camera-demo").classList.contains("full")')
