@@ -123,7 +123,7 @@ function renderShapes() {
   const items = [];
   const item = (label, onDelete, extra) => {
     const del = edgecam.el("button", { text: "delete", "aria-label": `delete ${label}` });
-    del.onclick = () => { onDelete(); render(); };
+    del.onclick = () => { onDelete(); state.invalid.clear(); render(); };
     const li = edgecam.el("li", {}, edgecam.el("span", { text: label }), del);
     if (extra) li.append(extra);
     items.push(li);
@@ -192,6 +192,7 @@ function onDown(evt) {
 function onMove(evt) {
   if (!state.drag) return;
   state.drag.pts[state.drag.index] = toNorm(evt);
+  state.invalid.clear();  // the marks were about the shapes as they were sent
   render();
 }
 
