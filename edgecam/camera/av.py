@@ -126,6 +126,11 @@ class AvSource:
         record = self._record
         return None if record is None else record.health(now)
 
+    def snapshot(self, timeout: float = 2.0) -> Image | None:
+        """A full-size frame for event snapshots: the record stream's newest, else None."""
+        record = self._record
+        return None if record is None or not record.running else record.snapshot()
+
     def stream_template(self) -> StreamTemplate | None:
         """The open stream's codec parameters, if its packets can go into clips as they are."""
         return self._template

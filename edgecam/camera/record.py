@@ -23,6 +23,7 @@ from edgecam.clips.ring import PacketRing, copy_template
 from edgecam.errors import CameraError
 from edgecam.ratelimit import RateLimitedLog
 from edgecam.schema import Duration, StrictModel
+from edgecam.types import Image
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,9 @@ RECORDABLE = ("h264",)
 """Codecs a record stream may have: clips are MP4 that browsers play."""
 RECORD_NICENESS = 5
 """As the capture threads: below inference, which must not wait for a demuxer."""
+
+SNAPSHOT_PACKETS = 30
+"""Most record-stream frames decoded for one full-size snapshot (from its newest keyframe)."""
 
 RecordStatus = Literal["starting", "running", "reconnecting", "stopped"]
 
@@ -108,6 +112,35 @@ class RecordStream:
         if thread is not None and thread.is_alive() and threading.current_thread() is not thread:
             thread.join(timeout)
         self.status = "stopped"
+
+    def snapshot(self) -> Image | None:
+        """The newest full-size frame, decoded from the ring (snapshot thread, off the hot path).
+
+        Decodes from the newest keyframe on, at most ``SNAPSHOT_PACKETS`` frames, with a decoder
+        of its own (one thread, no loop filter skipped: this picture is for people).
+        """
+        import av
+
+        packets, template = self.ring.latest_gop(SNAPSHOT_PACKETS)
+        if not packets or template is None or template.encoded_here:
+            return None
+        ctx: Any = av.CodecContext.create(template.codec, "r")
+        ctx.extradata = template.stream.codec_context.extradata
+        ctx.thread_count = 1
+        frames: list[Any] = []
+        try:
+            for entry in packets:
+                # A copy: the clip writer may be muxing the ring's packet at the same moment.
+                frames += ctx.decode(av.Packet(bytes(entry.packet)))
+            frames += ctx.decode(None)
+        except (av.FFmpegError, OSError, ValueError) as err:
+            log.debug("camera %s: record-stream snapshot failed: %s", self.camera, err)
+            return None
+        self.decoded += len(frames)
+        if not frames:
+            return None
+        image: Image = frames[-1].to_ndarray(format="bgr24")
+        return image
 
     def health(self, now: float) -> dict[str, object]:
         """State and counters for stats, health and ``/metrics``."""

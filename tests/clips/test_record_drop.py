@@ -12,7 +12,7 @@ import pytest
 
 from edgecam.camera.av import AvSource, AvSourceConfig
 from edgecam.camera.capture import CaptureThread, ReconnectPolicy
-from edgecam.camera.record import RecordStreamConfig
+from edgecam.camera.record import SNAPSHOT_PACKETS, RecordStreamConfig
 from edgecam.camera.slot import LatestFrameSlot
 from edgecam.clips.config import RuleClipConfig
 from edgecam.clips.writer import ClipResult
@@ -81,6 +81,12 @@ def test_record_stream_drops_detection_goes_on_and_clips_resume(
             large.restore()
             _until(lambda: health()["status"] == "running" and len(tap.ring) > 10, 10, health)
             assert int(str(record()["reconnects"])) >= 1 and record()["decoded"] == 0
+
+            # A full-size snapshot: the record stream's newest frame, decoded on demand from its
+            # newest keyframe (the only frames of it ever decoded).
+            image = source.snapshot()
+            assert image is not None and image.shape[:2] == (LARGE[1], LARGE[0])
+            assert 1 <= int(str(record()["decoded"])) <= SNAPSHOT_PACKETS
 
             # An event now gets its clip from the record stream again, with its pre-roll.
             frame = slot.take(2.0)
