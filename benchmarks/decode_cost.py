@@ -8,7 +8,8 @@ second, a camera's bit rate), serves them live on loopback as HTTP MPEG-TS from 
 - ``detect 640x360`` / ``detect 1080p`` / ``detect 4K``: one stream decoded to BGR for detection
   (``decode:`` as configured by the case, ``legacy`` = before issue 23: FFmpeg's thread count,
   loop filter on);
-- ``sub + main record``: 640x360 decoded, 1080p only demuxed into a clip ring (``record:``);
+- ``sub + main record``: 640x360 decoded, 1080p (or 4K) only demuxed into a clip ring
+  (``record:``);
 - the ``decode:`` options one by one on the 1080p stream.
 
 Cases run in alternating rounds (every case once per round, rounds repeated); each figure is the
@@ -148,7 +149,11 @@ def cases(with_4k: bool) -> list[Case]:
         Case("1080p threads 1 + skip_frame nonkey", "1080p", _with(plain, skip_frame="nonkey")),
     ]
     if with_4k:
-        out += [Case("detect 4K (legacy)", "4K", None), Case("detect 4K (tuned)", "4K", tuned)]
+        out += [
+            Case("detect 4K (legacy)", "4K", None),
+            Case("detect 4K (tuned)", "4K", tuned),
+            Case("sub 640x360 + main 4K record (tuned)", "640x360", tuned, "4K"),
+        ]
     return out
 
 

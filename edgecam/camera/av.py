@@ -3,6 +3,10 @@
 Frames are decoded for the detector as with OpenCV, but the demuxed packets are kept too (when a
 rule wants clips), so an H.264 stream's clips are remuxed from the camera's own packets and never
 re-encoded. PyAV's wheels bundle FFmpeg, so nothing else needs installing.
+
+With ``record:`` the camera has a second stream (its full-size main stream, while ``url`` is its
+substream): only demuxed, on a thread of its own, into the clip ring (:mod:`edgecam.camera.record`);
+how the detect stream is decoded is ``decode:`` (:mod:`edgecam.camera.decoding`).
 """
 
 from __future__ import annotations

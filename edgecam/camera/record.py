@@ -193,10 +193,12 @@ class RecordStream:
         import av
 
         config = self.config
+        # Silence ends the stream at the camera's stall_timeout too: one policy for both streams.
+        silence = min(config.read_timeout, self.policy.stall_timeout)
         try:
             container = av.open(
                 config.url, options=open_options(config.url, config.transport),
-                timeout=(config.open_timeout, config.read_timeout),
+                timeout=(config.open_timeout, silence),
             )  # fmt: skip
         except (av.FFmpegError, OSError, ValueError) as err:
             raise CameraError(

@@ -55,9 +55,9 @@ def test_record_and_decode_keys_are_checked_alike_by_check_config_and_run(
     )
     code, err = _check(tmp_path, bad)
     assert code == 2, err
-    for needle in ("record needs url", "cameras.b.source.av.record.url",
-                   "cameras.c.source.av.record.codec", "cameras.c.source.av.decode.skip_frame",
-                   "cameras.c.source.av.decode.hardware"):  # fmt: skip
+    for needle in ("record needs url", "cameras.b.source.record.url",
+                   "cameras.c.source.record.codec", "cameras.c.source.decode.skip_frame",
+                   "cameras.c.source.decode.hardware"):  # fmt: skip
         assert needle in err, (needle, err)
     ran = run_edgecam(["run", "--config", str(tmp_path / "edgecam.yaml")])
     assert ran.code == 2 and "Traceback" not in ran.err
