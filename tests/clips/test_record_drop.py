@@ -7,6 +7,8 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
@@ -16,6 +18,7 @@ from edgecam.camera.record import SNAPSHOT_PACKETS, RecordStreamConfig
 from edgecam.camera.slot import LatestFrameSlot
 from edgecam.clips.config import RuleClipConfig
 from edgecam.clips.writer import ClipResult
+from edgecam.service.supervisor import ServiceState
 from tests.clips.drive import event, recorder
 from tests.clips.media import probe, write_h264
 from tests.clips.streaming import LiveStream
@@ -41,18 +44,33 @@ def _until(done: Callable[[], bool], timeout: float, what: Callable[[], object])
         time.sleep(0.05)
 
 
+def _camera(detect: str, record: str) -> CaptureThread:
+    """The camera's capture thread, not started: detect on ``detect``, record ``record``."""
+    main = RecordStreamConfig(url=record, read_timeout=2.0)
+    source = AvSource("cam", AvSourceConfig(url=detect, record=main))
+    policy = ReconnectPolicy(stall_timeout=5.0, initial_backoff=0.2, max_backoff=0.5)
+    stop, ready = threading.Event(), threading.Event()
+    return CaptureThread(source, LatestFrameSlot(), stop, ready, policy=policy)
+
+
+def _service(capture: CaptureThread) -> ServiceState:
+    """The service's health as /healthz reports it, over this one camera."""
+    camera = SimpleNamespace(name="cam", capture=capture)
+    pipeline = SimpleNamespace(cameras=[camera], heartbeat=time.monotonic(), sinks=[])
+    state = ServiceState(cast(Any, pipeline), cast(Any, SimpleNamespace(healthy=True)), 30.0)
+    state.started = True
+    return state
+
+
 def test_record_stream_drops_detection_goes_on_and_clips_resume(
     streams: tuple[Path, Path], tmp_path: Path
 ) -> None:
     results: list[ClipResult] = []
     rec = recorder(tmp_path, results, CLIP)
     with LiveStream(streams[0]) as small, LiveStream(streams[1]) as large:
-        main = RecordStreamConfig(url=large.url, read_timeout=2.0)
-        config = AvSourceConfig(url=small.url, record=main)
-        source = AvSource("cam", config)
-        slot = LatestFrameSlot()
-        policy = ReconnectPolicy(stall_timeout=5.0, initial_backoff=0.2, max_backoff=0.5)
-        capture = CaptureThread(source, slot, threading.Event(), threading.Event(), policy=policy)
+        capture = _camera(small.url, large.url)
+        source, slot = capture.source, capture.slot
+        assert isinstance(source, AvSource)
         tap = rec.tap("cam", source)
         assert tap is not None and tap.mode == "record"
         capture.tap = tap
@@ -77,6 +95,9 @@ def test_record_stream_drops_detection_goes_on_and_clips_resume(
             _until(lambda: capture.frames >= frames + 10, 5, health)
             assert health()["status"] == "degraded" and record()["status"] == "reconnecting"
             assert "record stream" in str(record()["error"]), record()
+            # /healthz: still healthy (detection works), but degraded, naming the camera.
+            ok, reason = _service(capture).health()
+            assert ok and reason.startswith("degraded: camera cam: record stream down"), reason
 
             large.restore()
             _until(lambda: health()["status"] == "running" and len(tap.ring) > 10, 10, health)
