@@ -16,7 +16,10 @@ Cases run in alternating rounds (every case once per round, rounds repeated); ea
 median over the rounds of process CPU seconds per second of video received, measured for
 ``--window`` seconds after the first frame.
 
-    python -m benchmarks.decode_cost [--rounds 3] [--window 4] [--fps 15] [--4k] [--json]
+With ``--rtsp`` the 1080p and sub-plus-record cases run over RTSP too, served by GStreamer's
+RTSP server (Debian packages; see ``rtsp_server``).
+
+    python -m benchmarks.decode_cost [--rounds 3] [--window 4] [--fps 15] [--4k] [--rtsp] [--json]
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import argparse
 import json
 import multiprocessing
 import statistics
+import subprocess
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -77,6 +81,46 @@ def make_stream(size: str, seconds: float, fps: int) -> Path:
     capture.release()
     part.replace(path)
     return path
+
+
+RTSP_SERVER = """
+import sys
+import gi
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GLib, Gst, GstRtspServer
+Gst.init(None)
+server = GstRtspServer.RTSPServer()
+server.set_address("127.0.0.1")
+server.set_service("0")
+for index, path in enumerate(sys.argv[1:]):
+    factory = GstRtspServer.RTSPMediaFactory()
+    factory.set_launch(f"( filesrc location={path} ! qtdemux ! rtph264pay name=pay0 pt=96 "
+                       "config-interval=-1 )")
+    server.get_mount_points().add_factory(f"/s{index}", factory)
+server.attach(None)
+print(server.get_bound_port(), flush=True)
+GLib.MainLoop().run()
+"""
+"""GStreamer's RTSP server (Debian: gir1.2-gst-rtsp-server-1.0, gstreamer1.0-plugins-good), run
+by the system Python, which has PyGObject (python3-gi): each file on its own path, paced live."""
+
+
+def rtsp_server(paths: list[Path]) -> tuple[subprocess.Popen[str], list[str]]:
+    """Start the RTSP server on loopback; its process and one URL per file."""
+    proc = subprocess.Popen(
+        ["/usr/bin/python3", "-c", RTSP_SERVER, *map(str, paths)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    port = proc.stdout.readline().strip()
+    if not port.isdigit():
+        proc.kill()
+        raise SystemExit(
+            "--rtsp needs GStreamer's RTSP server: sudo apt install python3-gi "
+            "gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-good"
+        )
+    return proc, [f"rtsp://127.0.0.1:{port}/s{index}" for index in range(len(paths))]
 
 
 def _serve(paths: list[Path], urls: Any, stop: Any) -> None:
@@ -133,6 +177,15 @@ def _with(config: DecodeConfig, **changes: object) -> DecodeConfig:
     return config.model_copy(update=changes)
 
 
+def rtsp_cases() -> list[Case]:
+    """The headline pair again, over RTSP (TCP) instead of HTTP MPEG-TS."""
+    return [
+        Case("RTSP: detect 1080p (legacy)", "rtsp:1080p", None),
+        Case("RTSP: sub 640x360 + main 1080p record (tuned)", "rtsp:640x360",
+             DecodeConfig(hardware="off"), "rtsp:1080p"),
+    ]  # fmt: skip
+
+
 def cases(with_4k: bool) -> list[Case]:
     """The cases of the table, in the order of a round."""
     tuned = DecodeConfig(hardware="off")
@@ -167,12 +220,15 @@ def measure(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     stop = ctx.Event()
     server = ctx.Process(target=_serve, args=(paths, send, stop), daemon=True)
     server.start()
+    rtsp = rtsp_server(paths[:2]) if args.rtsp else None
     try:
         urls = dict(zip(sizes, receive.recv(), strict=True))
+        if rtsp is not None:
+            urls.update(zip(["rtsp:640x360", "rtsp:1080p"], rtsp[1], strict=True))
         costs: dict[str, list[float]] = {}
         frames: dict[str, list[int]] = {}
         for round_ in range(args.rounds):
-            for case in cases(args.with_4k):
+            for case in cases(args.with_4k) + (rtsp_cases() if rtsp else []):
                 cost, count = run_case(case, urls, args.fps, args.window)
                 costs.setdefault(case.name, []).append(cost)
                 frames.setdefault(case.name, []).append(count)
@@ -180,6 +236,9 @@ def measure(args: argparse.Namespace) -> dict[str, dict[str, float]]:
     finally:
         stop.set()
         server.join(10.0)
+        if rtsp is not None:
+            rtsp[0].kill()
+            rtsp[0].wait()
     return {
         name: {
             "cpu_per_video_s": round(statistics.median(values), 4),
@@ -211,6 +270,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--window", type=float, default=4.0, help="seconds measured per case")
     parser.add_argument("--fps", type=int, default=15, help="frame rate of the test streams")
     parser.add_argument("--4k", dest="with_4k", action="store_true", help="add the 4K cases")
+    parser.add_argument("--rtsp", action="store_true", help="add RTSP cases (GStreamer)")
     parser.add_argument("--json", action="store_true", help="JSON instead of a table")
     args = parser.parse_args(argv)
     results = measure(args)
