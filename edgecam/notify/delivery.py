@@ -1,0 +1,211 @@
+"""The delivery worker: one thread sends each target's queue in order, retrying with backoff.
+
+A notification leaves its queue only when the target accepted it (then it is never sent again)
+or when it is older than ``max_age`` (dropped and counted). A target that fails waits
+``retry_min``, doubling up to ``retry_max``, before its oldest notification is tried again; the
+other targets go on meanwhile. The worker holds an exclusive lock on the queue directory, so a
+second edgecam, or the worker of a reload's new config, never sends the same head twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Protocol
+
+from edgecam.notify.config import NotifyConfig
+from edgecam.notify.queue import Queued, TargetQueue
+from edgecam.ratelimit import RateLimitedLog
+
+log = logging.getLogger(__name__)
+
+LOCK_FILE = ".lock"
+IDLE_WAIT = 1.0
+"""Longest sleep of the worker with nothing to do (it is woken when something is queued)."""
+SNAPSHOT_POLL = 0.02
+"""How often a notification waiting for its snapshot looks again."""
+
+
+class SendsMessages(Protocol):
+    """What the worker sends through (:class:`~edgecam.notify.targets.Sender`)."""
+
+    def send(self, title: str, body: str, attachment: Path | None = None) -> str | None:
+        """None on success, else why not."""
+        ...
+
+
+@dataclass(slots=True)
+class TargetState:
+    """One target's queue, sender and figures."""
+
+    queue: TargetQueue
+    sender: SendsMessages
+    attach: bool
+    sent: int = 0
+    failed: int = 0
+    """Failed attempts (each retry counts)."""
+    dropped: dict[str, int] = field(default_factory=dict)
+    """Notifications given up, by reason: ``max_age``, ``unreadable``."""
+    failing_since: float | None = None
+    """Wall-clock time of the first failure in the current run of failures."""
+    last_error: str = ""
+    backoff: float = 0.0
+    next_try: float = 0.0
+    """Monotonic time before which this target is left alone."""
+    latencies: list[float] = field(default_factory=list)
+    """Seconds from queued to accepted of the latest notifications (bounded), for the figures."""
+
+
+class Delivery:
+    """Sends queued notifications on its own thread until closed."""
+
+    def __init__(
+        self,
+        config: NotifyConfig,
+        directory: Path,
+        targets: Mapping[str, TargetState],
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.directory = directory
+        self.targets = dict(targets)
+        self._clock = clock
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._noisy = RateLimitedLog(log)
+
+    def start(self) -> None:
+        """Start the worker thread."""
+        self._thread = threading.Thread(target=self._run, name="notify", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Something was queued: look now."""
+        self._wake.set()
+
+    def close(self, timeout: float) -> bool:
+        """Stop after the send in progress; False if the thread did not end within ``timeout``."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            return not self._thread.is_alive()
+        return True
+
+    def _run(self) -> None:
+        with self._locked() as lock:
+            if lock is None:
+                return
+            while not self._stop.is_set():
+                busy = False
+                for name, state in self.targets.items():
+                    if self._stop.is_set():
+                        break
+                    try:
+                        busy |= self._step(name, state)
+                    except Exception as err:  # one target's surprise must not end the others
+                        log.debug("notify worker traceback", exc_info=True)
+                        self._noisy.error("worker", "notify %s: %r", name, err)
+                        state.next_try = time.monotonic() + self.config.retry_max
+                if not busy:
+                    self._wake.wait(self._idle_wait())
+                    self._wake.clear()
+        self._noisy.flush()
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[IO[bytes] | None]:
+        """Hold the directory's lock while sending (waiting for another holder to let go)."""
+        warned = False
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            file = (self.directory / LOCK_FILE).open("ab")
+        except OSError as err:
+            log.error("notify: cannot lock %s (%s); nothing is sent", self.directory, err)
+            yield None
+            return
+        with file:
+            while True:
+                try:
+                    fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if not warned:
+                        warned = True
+                        log.info("notify: waiting for another sender of %s to end", self.directory)
+                    if self._stop.wait(0.1):
+                        yield None
+                        return
+            yield file
+
+    def _idle_wait(self) -> float:
+        now = time.monotonic()
+        waits = [s.next_try - now for s in self.targets.values() if s.queue.depth]
+        return max(0.0, min([IDLE_WAIT, *waits]))
+
+    def _step(self, name: str, state: TargetState) -> bool:
+        """Try the oldest notification of one target; True if the queue moved."""
+        if time.monotonic() < state.next_try:
+            return False
+        queued = state.queue.head()
+        if queued is None:
+            return False
+        note = queued.notification
+        now = self._clock()
+        if note is None or now - note.created > self.config.max_age:
+            self._drop(name, state, queued, "unreadable" if note is None else "max_age")
+            return True
+        snapshot = state.queue.snapshot_path(note.event_id)
+        has_snapshot = note.snapshot and state.attach and snapshot.exists()
+        drawing = note.snapshot and state.attach and not has_snapshot
+        if drawing and now - note.created < self.config.snapshot_wait:
+            state.next_try = time.monotonic() + SNAPSHOT_POLL  # still being drawn
+            return False
+        why = state.sender.send(note.title, note.body, snapshot if has_snapshot else None)
+        if why is None:
+            state.queue.done(queued)
+            self._sent(name, state, self._clock() - note.created)
+            return True
+        self._failed(name, state, why, now)
+        return False
+
+    def _sent(self, name: str, state: TargetState, latency: float) -> None:
+        state.sent += 1
+        state.latencies.append(latency)
+        del state.latencies[:-1000]
+        if state.failing_since is not None:
+            log.info(
+                "notify %s: delivering again after %.0f s of failures",
+                name, self._clock() - state.failing_since,
+            )  # fmt: skip
+        state.failing_since = None
+        state.backoff = 0.0
+        state.next_try = 0.0
+
+    def _failed(self, name: str, state: TargetState, why: str, now: float) -> None:
+        state.failed += 1
+        state.last_error = why
+        if state.failing_since is None:
+            state.failing_since = now
+        state.backoff = min(max(self.config.retry_min, state.backoff * 2), self.config.retry_max)
+        state.next_try = time.monotonic() + state.backoff
+        self._noisy.warning(
+            f"failed:{name}", "notify %s: sending failed (%s); %d pending, next try in %.1f s",
+            name, why, state.queue.depth, state.backoff,
+        )  # fmt: skip
+
+    def _drop(self, name: str, state: TargetState, queued: Queued, reason: str) -> None:
+        state.queue.done(queued)
+        state.dropped[reason] = state.dropped.get(reason, 0) + 1
+        self._noisy.warning(
+            f"dropped:{name}", "notify %s: dropped a notification (%s), %d so far",
+            name, "older than notify.max_age" if reason == "max_age" else "unreadable in its queue",
+            sum(state.dropped.values()),
+        )  # fmt: skip
