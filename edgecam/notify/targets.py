@@ -75,11 +75,13 @@ def redact(text: str, secrets: list[str]) -> str:
 
 
 def quiet_apprise() -> None:
-    """Keep Apprise's logger out of the service's log: its debug lines can hold URLs."""
-    logger = logging.getLogger("apprise")
-    logger.propagate = False
-    if not logger.handlers:
-        logger.addHandler(logging.NullHandler())
+    """Keep Apprise's and urllib3's loggers out of the service's log: their lines can hold URLs
+    (urllib3 logs each request's path, where Telegram and ntfy keep the token)."""
+    for name in ("apprise", "urllib3"):
+        logger = logging.getLogger(name)
+        logger.propagate = False
+        if not logger.handlers:
+            logger.addHandler(logging.NullHandler())
 
 
 def _capture() -> Any:

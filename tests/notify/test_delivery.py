@@ -102,7 +102,11 @@ def _outage(tmp_path: Path, webhook: HttpReceiver, down_for: float, count: int) 
     """Receiver down for ``down_for`` s while ``count`` events fire: all arrive after, in order."""
     webhook.stop()
     config = notify_config(
-        tmp_path, {"hook": _json_url(webhook)}, retry_max=1.0, hook_settings={"body": "{id}"}
+        tmp_path,
+        {"hook": _json_url(webhook)},
+        retry_max=1.0,
+        snapshot_wait=0.2,
+        hook_settings={"body": "{id}"},
     )
     sink = NotifySink(config, [rule(["hook"])])
     sink.start()
@@ -131,7 +135,14 @@ def _outage(tmp_path: Path, webhook: HttpReceiver, down_for: float, count: int) 
     assert 'edgecam_notify_pending{target="hook"} 0.0' in text
 
 
+@pytest.mark.slow  # about 35 s: the issue's 30 s outage, kept as it is
 def test_receiver_down_30s_then_up_everything_arrives_in_order_once(
     tmp_path: Path, webhook: HttpReceiver
 ) -> None:
     _outage(tmp_path, webhook, down_for=30.0, count=6)
+
+
+def test_receiver_down_3s_then_up_everything_arrives_in_order_once(
+    tmp_path: Path, webhook: HttpReceiver
+) -> None:
+    _outage(tmp_path, webhook, down_for=3.0, count=6)
