@@ -98,6 +98,5 @@ class NotifyConfig(StrictModel):
     snapshot_wait: Duration = Field(default=2.0, ge=0.0, le=60.0)
     """How long a notification waits for its snapshot to be drawn before it goes without."""
     timezone: TimeZoneName | None = None
-    """IANA time zone of ``{time}`` and ``{date}``; default: the system's local time zone."""
-    base_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+$")
-    """Prefix of ``{clip_url}`` (e.g. ``http://porch-pi.local:8080``), so a phone can open it."""
+    """IANA time zone of ``{time}`` and ``{date}``; default: the system's local time zone.
+    (``{clip_url}`` is the clip's URL as ``events.base_url`` makes it.)"""

@@ -22,9 +22,7 @@ def event_wall(event: Event) -> float:
     return datetime.fromisoformat(event.ts.replace("Z", "+00:00")).timestamp()
 
 
-def event_fields(
-    event: Event, tz: tzinfo | None, *, base_url: str | None = None, device: str = ""
-) -> dict[str, str]:
+def event_fields(event: Event, tz: tzinfo | None, *, device: str = "") -> dict[str, str]:
     """The template fields of ``event``: each a string, empty where it does not apply."""
     local = local_time(event_wall(event), tz)
     sub_label = getattr(event, "sub_label", None)  # set by a classifier stage, where there is one
@@ -38,8 +36,6 @@ def event_fields(
         where = ""
     clip = event.clip or {}
     clip_url = str(clip.get("url") or "")
-    if clip_url.startswith("/") and base_url:
-        clip_url = base_url.rstrip("/") + clip_url
     return {
         "what": what,
         "where": where,

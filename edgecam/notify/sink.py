@@ -112,9 +112,7 @@ class NotifySink:
             if config is None or self.gate.decide(name, event, wall) != "send":
                 continue
             if fields is None:
-                fields = event_fields(
-                    event, self._tz, base_url=self.config.base_url, device=self.device
-                )
+                fields = event_fields(event, self._tz, device=self.device)
             snapshot = draws_snapshot and event.type != "end" and config.attach
             note = Notification(
                 event.id, render(config.title, fields), render(config.body, fields),

@@ -31,14 +31,15 @@ def _json_url(receiver: HttpReceiver) -> str:
 def test_webhook_gets_the_event_with_its_jpeg_within_2s(
     tmp_path: Path, webhook: HttpReceiver
 ) -> None:
-    config = notify_config(
-        tmp_path, {"hook": _json_url(webhook)}, timezone="Europe/Berlin",
-        base_url="http://porch-pi.local:8080",
-    )  # fmt: skip
+    config = notify_config(tmp_path, {"hook": _json_url(webhook)}, timezone="Europe/Berlin")
     sink = NotifySink(config, [rule(["hook"])], device="porch-pi")
     sink.start()
     try:
-        clip = {"id": "c1", "path": "/x.mp4", "url": "/api/events/e1/clip"}
+        clip = {
+            "id": "c1",
+            "path": "/x.mp4",
+            "url": "http://porch-pi.local:8080/api/events/e1/clip.mp4",
+        }
         # 2026-06-01 10:00:00 UTC is 12:00 in Berlin (summer time).
         fired = time.monotonic()
         fire(sink, event(1_780_308_000.0, clip=clip))
@@ -50,7 +51,7 @@ def test_webhook_gets_the_event_with_its_jpeg_within_2s(
     assert got.path == f"/hook/{TOKEN}"
     assert payload["title"] == "person on porch"
     assert payload["message"] == (
-        "porch_person: person in walkway at 12:00:00\nhttp://porch-pi.local:8080/api/events/e1/clip"
+        "porch_person: person in walkway at 12:00:00\nhttp://porch-pi.local:8080/api/events/e1/clip.mp4"
     )
     (attachment,) = payload["attachments"]
     assert attachment["mimetype"] == "image/jpeg"

@@ -79,3 +79,16 @@ def test_cooldown_is_per_rule_and_camera_and_schedule_suppresses(tmp_path: Path)
     assert gate.decide("t", event(night), night) == "schedule"
     assert gate.decide("t", event(BERLIN_NOON + 61, type="end"), BERLIN_NOON + 61) == "type"
     assert gate.suppressed == {("t", "cooldown"): 1, ("t", "schedule"): 1}
+
+
+def test_the_docs_example_validates() -> None:
+    import re
+
+    from edgecam.config import parse_config
+
+    doc = Path(__file__).parents[2] / "docs" / "notify.md"
+    block = re.findall(r"```yaml\n(.*?)```", doc.read_text(), re.S)[0]
+    camera = "cameras:\n  porch: {source: {type: file, path: x.avi}, zones: {walkway: {polygon: "
+    config = parse_config(camera + "[[0, 0], [1, 0], [1, 1]]}}}\n" + block, "notify.md")
+    assert config.notify.targets["phone"].cooldown == 120.0
+    assert config.rules[0].notify == ["phone"]
