@@ -58,6 +58,9 @@ class TargetState:
     backoff: float = 0.0
     next_try: float = 0.0
     """Monotonic time before which this target is left alone."""
+    empty: bool = False
+    """The last look found nothing to send (until the next :meth:`Delivery.wake`): the depth
+    counted by the queue can lag behind another sender's (a reload's old worker) removals."""
     latencies: list[float] = field(default_factory=list)
     """Seconds from queued to accepted of the latest notifications (bounded), for the figures."""
 
@@ -89,6 +92,8 @@ class Delivery:
 
     def wake(self) -> None:
         """Something was queued: look now."""
+        for state in self.targets.values():
+            state.empty = False
         self._wake.set()
 
     def close(self, timeout: float) -> bool:
@@ -147,7 +152,7 @@ class Delivery:
 
     def _idle_wait(self) -> float:
         now = time.monotonic()
-        waits = [s.next_try - now for s in self.targets.values() if s.queue.depth]
+        waits = [s.next_try - now for s in self.targets.values() if s.queue.depth and not s.empty]
         return max(0.0, min([IDLE_WAIT, *waits]))
 
     def _step(self, name: str, state: TargetState) -> bool:
@@ -156,6 +161,7 @@ class Delivery:
             return False
         queued = state.queue.head()
         if queued is None:
+            state.empty = True
             return False
         note = queued.notification
         now = self._clock()

@@ -42,7 +42,7 @@ class TargetQueue:
         self.outbox = Outbox(
             directory / f"{name}.sqlite", max_events=max_pending, memory_limit=MEMORY_LIMIT
         )
-        self.snapshots = directory / f"{name}.snapshots"
+        self.snapshots = self.snapshot_dir(directory, name)
         self._noisy = RateLimitedLog(log)
 
     @property
@@ -80,21 +80,14 @@ class TargetQueue:
         """Where the snapshot of ``event_id`` is (or will be) kept."""
         return self.snapshots / f"{event_id}.jpg"
 
+    @staticmethod
+    def snapshot_dir(directory: Path, name: str) -> Path:
+        """The directory of the snapshots of target ``name``'s queue in ``directory``."""
+        return directory / f"{name}.snapshots"
+
     def store_snapshot(self, event_id: str, jpeg: bytes) -> None:
         """Keep the snapshot of a queued notification (atomically: a crash leaves none or all)."""
-        path = self.snapshot_path(event_id)
-        temp = path.with_suffix(".tmp")
-        try:
-            self.snapshots.mkdir(parents=True, exist_ok=True)
-            temp.write_bytes(jpeg)
-            temp.replace(path)
-        except OSError as err:  # the notification goes without its picture
-            with contextlib.suppress(OSError):
-                temp.unlink(missing_ok=True)
-            self._noisy.warning(
-                "snapshot", "notify %s: cannot keep a snapshot in %s (%s); sending without",
-                self.name, self.snapshots, err.strerror or err,
-            )  # fmt: skip
+        store_snapshot(self.snapshots, event_id, jpeg, self._noisy)
 
     def sweep(self, older_than: float, now: float | None = None) -> int:
         """Delete snapshot files older than ``older_than`` seconds (left by a crash); how many."""
@@ -111,3 +104,20 @@ class TargetQueue:
     def close(self) -> None:
         """Close the queue file (what is pending stays for the next start)."""
         self.outbox.close()
+
+
+def store_snapshot(snapshots: Path, event_id: str, jpeg: bytes, noisy: RateLimitedLog) -> None:
+    """Write ``<snapshots>/<event_id>.jpg`` atomically; on failure say so (rate-limited)."""
+    path = snapshots / f"{event_id}.jpg"
+    temp = path.with_suffix(".tmp")
+    try:
+        snapshots.mkdir(parents=True, exist_ok=True)
+        temp.write_bytes(jpeg)
+        temp.replace(path)
+    except OSError as err:  # the notification goes without its picture
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
+        noisy.warning(
+            "snapshot", "notify: cannot keep a snapshot in %s (%s); sending without",
+            snapshots, err.strerror or err,
+        )  # fmt: skip

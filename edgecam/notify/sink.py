@@ -19,9 +19,10 @@ from edgecam.notify.config import NotifyConfig
 from edgecam.notify.delivery import Delivery, SendsMessages, TargetState
 from edgecam.notify.gate import Gate
 from edgecam.notify.message import Notification, event_fields, event_wall, render
-from edgecam.notify.queue import TargetQueue
+from edgecam.notify.queue import TargetQueue, store_snapshot
 from edgecam.publish.outbox import default_outbox_path
 from edgecam.publish.topics import RuleLike
+from edgecam.ratelimit import RateLimitedLog
 from edgecam.rules.schedule import zone_of
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class NotifySink:
         self._awaiting: dict[tuple[str, str], list[tuple[str, str, float]]] = {}
         """(camera, rule) -> (target, event id, queued at) of notifications awaiting a snapshot."""
         self.delivery: Delivery | None = None
+        self._noisy = RateLimitedLog(log)
 
     # --- the sink interface ---
 
@@ -141,11 +143,11 @@ class NotifySink:
         # get a later frame's picture.
         since = self._clock() - self.config.snapshot_wait
         waiting = [w for w in waiting if w[2] >= since]
-        if delivery is None:
-            return
         for target, event_id, _queued in waiting:
-            delivery.targets[target].queue.store_snapshot(event_id, jpeg)
-        if waiting:
+            # By path, not through the queue: before start (a reload) there is no queue yet.
+            folder = TargetQueue.snapshot_dir(self.directory, target)
+            store_snapshot(folder, event_id, jpeg, self._noisy)
+        if waiting and delivery is not None:
             delivery.wake()
 
     def _forget_stale(self) -> None:
