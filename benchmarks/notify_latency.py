@@ -5,7 +5,8 @@ Each alert is emitted as the pipeline does it (the event, then its snapshot JPEG
 :class:`~edgecam.notify.sink.NotifySink` whose target is Apprise ``json://`` to a webhook receiver
 in a *separate process* on 127.0.0.1, so the CPU figure is edgecam's own (emit, durable queue,
 worker, Apprise, HTTP); the receiver notes the arrival time of each event id. Prints one JSON
-object: latency median and p99 (ms) and CPU ms per notification.
+object: latency median and p99 (ms), CPU ms per notification, and the idle notifier's CPU ms per
+second.
 """
 
 from __future__ import annotations
@@ -56,6 +57,9 @@ def measure(count: int, interval: float) -> dict[str, float]:
             sink = NotifySink(config, [rule(["hook"])])
             sink.start()
             time.sleep(1.0)  # the receiver is up, Apprise's plugins are loaded
+            idle = time.process_time()
+            time.sleep(5.0)
+            idle = (time.process_time() - idle) / 5.0
             sent: dict[str, float] = {}
             cpu = time.process_time()
             for n in range(count):
@@ -81,6 +85,7 @@ def measure(count: int, interval: float) -> dict[str, float]:
         "latency_median_ms": round(statistics.median(latency), 1),
         "latency_p99_ms": round(latency[min(len(latency) - 1, int(0.99 * len(latency)))], 1),
         "cpu_ms_per_notification": round(cpu * 1000 / count, 2),
+        "idle_cpu_ms_per_s": round(idle * 1000, 3),
         "jpeg_bytes": len(JPEG),
     }
 

@@ -61,8 +61,6 @@ class TargetState:
     empty: bool = False
     """The last look found nothing to send (until the next :meth:`Delivery.wake`): the depth
     counted by the queue can lag behind another sender's (a reload's old worker) removals."""
-    latencies: list[float] = field(default_factory=list)
-    """Seconds from queued to accepted of the latest notifications (bounded), for the figures."""
 
 
 class Delivery:
@@ -177,15 +175,13 @@ class Delivery:
         why = state.sender.send(note.title, note.body, snapshot if has_snapshot else None)
         if why is None:
             state.queue.done(queued)
-            self._sent(name, state, self._clock() - note.created)
+            self._sent(name, state)
             return True
         self._failed(name, state, why, now)
         return False
 
-    def _sent(self, name: str, state: TargetState, latency: float) -> None:
+    def _sent(self, name: str, state: TargetState) -> None:
         state.sent += 1
-        state.latencies.append(latency)
-        del state.latencies[:-1000]
         if state.failing_since is not None:
             log.info(
                 "notify %s: delivering again after %.0f s of failures",

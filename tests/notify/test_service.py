@@ -84,3 +84,26 @@ def test_kill_9_with_pending_notifications_they_arrive_after_restart(tmp_path: P
     bodies = [r.json()["message"] for r in hook.requests]
     assert bodies[:queued] == [i for i in ids if i in bodies][:queued], "the pending ones, in order"
     assert len(bodies) == len(set(bodies)), "none twice"
+
+
+def test_reload_applies_a_changed_notify_section(tmp_path: Path) -> None:
+    hook = HttpReceiver().start()
+    config = _config(tmp_path, hook.port)
+    try:
+        with running(tmp_path, ["run", "--config", str(config)], None) as service:
+            hook.wait_for(1, timeout=60.0)
+            config.write_text(config.read_text().replace("body: '{id}'", "body: 'NEW {id}'"))
+            service.proc.send_signal(signal.SIGHUP)
+            service.wait_log("reload done: applied notify")
+            # The new rule engine starts the presence again: its start event goes out anew.
+            wait_until(
+                lambda: any(r.json()["message"].startswith("NEW ") for r in hook.requests),
+                30.0, lambda: [r.json()["message"] for r in hook.requests],
+            )  # fmt: skip
+            service.proc.send_signal(signal.SIGTERM)
+            service.proc.wait(30)
+            assert TOKEN not in service.stderr()
+    finally:
+        hook.stop()
+    messages = [r.json()["message"] for r in hook.requests]
+    assert len(messages) == len(set(messages)), "none twice across the reload"
