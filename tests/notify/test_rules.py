@@ -92,3 +92,14 @@ def test_the_docs_example_validates() -> None:
     config = parse_config(camera + "[[0, 0], [1, 0], [1, 1]]}}}\n" + block, "notify.md")
     assert config.notify.targets["phone"].cooldown == 120.0
     assert config.rules[0].notify == ["phone"]
+
+
+def test_the_docs_example_urls_parse() -> None:
+    import re
+
+    from edgecam.notify.targets import url_problem
+
+    doc = (Path(__file__).parents[2] / "docs" / "notify.md").read_text()
+    urls = re.findall(r"echo '([^']+)'", doc)
+    assert len(urls) >= 4
+    assert {url: url_problem(url) for url in urls} == dict.fromkeys(urls)
