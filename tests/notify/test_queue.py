@@ -75,3 +75,30 @@ def test_a_second_notifier_on_the_same_queues_waits_for_the_first(tmp_path: Path
         new.close()
         hook.stop()
     assert len(hook.requests) == 2, "each once"
+
+
+def test_on_a_full_disk_notifications_still_go_out_and_health_says_why(tmp_path: Path) -> None:
+    from edgecam.notify.queue import TargetQueue
+    from tests.reliability.tmpfs import fill, small_filesystem
+
+    hook = HttpReceiver().start()
+    with small_filesystem(tmp_path / "small", "64k") as disk:
+        TargetQueue(disk, "hook", 100).close()  # a queue from an earlier run, then the disk fills
+        fill(disk)
+        config = notify_config(
+            tmp_path, {"hook": f"json://127.0.0.1:{hook.port}/h"}, path=disk,
+            hook_settings={"body": "{id}"},
+        )  # fmt: skip
+        sink = NotifySink(config, [rule(["hook"], snapshot=False)])
+        sink.start()
+        try:
+            sent = [event(time.time() + n) for n in range(20)]
+            for ev in sent:
+                fire(sink, ev, jpeg=None)
+            hook.wait_for(20, timeout=10.0)
+            reasons = sink.degraded()
+        finally:
+            sink.close()
+            hook.stop()
+    assert [r.json()["message"] for r in hook.requests] == [ev.id for ev in sent]
+    assert any(r.startswith("notify target hook queue:") for r in reasons), reasons
