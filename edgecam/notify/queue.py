@@ -39,10 +39,15 @@ class TargetQueue:
 
     def __init__(self, directory: Path, name: str, max_pending: int) -> None:
         self.name = name
+        self.max_pending = max_pending
+        # The bound is kept here (with notify's own words in the log); the outbox's own is a
+        # backstop one above it.
         self.outbox = Outbox(
-            directory / f"{name}.sqlite", max_events=max_pending, memory_limit=MEMORY_LIMIT
+            directory / f"{name}.sqlite", max_events=max_pending + 1, memory_limit=MEMORY_LIMIT
         )
         self.snapshots = self.snapshot_dir(directory, name)
+        self.dropped = 0
+        """Oldest notifications dropped because ``max_pending`` were waiting."""
         self._noisy = RateLimitedLog(log)
 
     @property
@@ -51,7 +56,20 @@ class TargetQueue:
         return self.outbox.depth
 
     def add(self, notification: Notification) -> None:
-        """Store one notification (never raises: the outbox degrades to memory)."""
+        """Store one notification (never raises: the outbox degrades to memory).
+
+        When ``max_pending`` are waiting already, the oldest is dropped and counted.
+        """
+        while self.outbox.depth >= self.max_pending and (oldest := self.outbox.peek(1)):
+            self.outbox.ack(oldest[0].seq)
+            with contextlib.suppress(OSError):
+                self.snapshot_path(oldest[0].event_id).unlink(missing_ok=True)
+            self.dropped += 1
+            self._noisy.warning(
+                "full", "notify %s: %d notifications waiting (notify.max_pending): dropped the "
+                "oldest, %d so far; is the target reachable?", self.name, self.max_pending,
+                self.dropped,
+            )  # fmt: skip
         self.outbox.add(
             notification.event_id, self.name, notification.payload(), notification.created
         )

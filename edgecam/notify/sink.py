@@ -196,7 +196,7 @@ class NotifySink:
             if delivery is not None and (state := delivery.targets.get(name)) is not None:
                 row.update(sent=state.sent, failed=state.failed, pending=state.queue.depth)
                 row.update({f"dropped_{k}": v for k, v in state.dropped.items()})
-                row["dropped_full"] = state.queue.outbox.dropped
+                row["dropped_full"] = state.queue.dropped + state.queue.outbox.dropped
                 row["dropped_lost"] = state.queue.outbox.lost
             for (target, reason), count in self.gate.suppressed.items():
                 if target == name:

@@ -102,3 +102,26 @@ def test_on_a_full_disk_notifications_still_go_out_and_health_says_why(tmp_path:
             hook.stop()
     assert [r.json()["message"] for r in hook.requests] == [ev.id for ev in sent]
     assert any(r.startswith("notify target hook queue:") for r in reasons), reasons
+
+
+def test_past_max_pending_the_oldest_are_dropped_and_counted(tmp_path: Path) -> None:
+    hook = HttpReceiver()  # down while they pile up
+    config = notify_config(
+        tmp_path, {"hook": f"json://127.0.0.1:{hook.port}/h"}, max_pending=10,
+        retry_min=0.3, retry_max=0.3, hook_settings={"body": "{id}"},
+    )  # fmt: skip
+    sink = NotifySink(config, [rule(["hook"], snapshot=False)])
+    sink.start()
+    try:
+        sent = [event(time.time() + n) for n in range(25)]
+        for ev in sent:
+            fire(sink, ev, jpeg=None)
+        assert sink.figures()["hook"]["pending"] == 10
+        hook.start()
+        hook.wait_for(10, timeout=10.0)
+        time.sleep(0.3)
+    finally:
+        sink.close()
+        hook.stop()
+    assert [r.json()["message"] for r in hook.requests] == [ev.id for ev in sent[-10:]]
+    assert sink.figures()["hook"]["dropped_full"] == 15
