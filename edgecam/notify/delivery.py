@@ -1,10 +1,12 @@
-"""The delivery worker: one thread sends each target's queue in order, retrying with backoff.
+"""The delivery workers: a thread per target sends its queue in order, retrying with backoff.
 
 A notification leaves its queue only when the target accepted it (then it is never sent again)
 or when it is older than ``max_age`` (dropped and counted). A target that fails waits
-``retry_min``, doubling up to ``retry_max``, before its oldest notification is tried again; the
-other targets go on meanwhile. The worker holds an exclusive lock on the queue directory, so a
-second edgecam, or the worker of a reload's new config, never sends the same head twice.
+``retry_min``, doubling up to ``retry_max``, before its oldest notification is tried again. Each
+target has its own thread, so one that is down, slow, or throttled by Apprise (it waits a few
+seconds between two messages to most services) never holds up another. A worker holds an
+exclusive lock on its queue (``<name>.lock``), so a second edgecam, or the worker of a reload's
+new config, never sends the same head twice.
 """
 
 from __future__ import annotations
@@ -25,9 +27,8 @@ from edgecam.ratelimit import RateLimitedLog
 
 log = logging.getLogger(__name__)
 
-LOCK_FILE = ".lock"
 IDLE_WAIT = 1.0
-"""Longest sleep of the worker with nothing to do (it is woken when something is queued)."""
+"""Longest sleep of a worker with nothing to do (it is woken when something is queued)."""
 SNAPSHOT_POLL = 0.02
 """How often a notification waiting for its snapshot looks again."""
 
@@ -42,7 +43,7 @@ class SendsMessages(Protocol):
 
 @dataclass(slots=True)
 class TargetState:
-    """One target's queue, sender and figures."""
+    """One target's queue, sender and figures; its worker thread is the only writer."""
 
     queue: TargetQueue
     sender: SendsMessages
@@ -58,13 +59,12 @@ class TargetState:
     backoff: float = 0.0
     next_try: float = 0.0
     """Monotonic time before which this target is left alone."""
-    empty: bool = False
-    """The last look found nothing to send (until the next :meth:`Delivery.wake`): the depth
-    counted by the queue can lag behind another sender's (a reload's old worker) removals."""
+    wake: threading.Event = field(default_factory=threading.Event)
+    """Set when something was queued (or a snapshot kept) for this target."""
 
 
 class Delivery:
-    """Sends queued notifications on its own thread until closed."""
+    """Sends queued notifications, a thread per target, until closed."""
 
     def __init__(
         self,
@@ -78,63 +78,64 @@ class Delivery:
         self.directory = directory
         self.targets = dict(targets)
         self._clock = clock
-        self._wake = threading.Event()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._noisy = RateLimitedLog(log)
 
     def start(self) -> None:
-        """Start the worker thread."""
-        self._thread = threading.Thread(target=self._run, name="notify", daemon=True)
-        self._thread.start()
+        """Start a worker thread per target."""
+        for name, state in self.targets.items():
+            thread = threading.Thread(
+                target=self._run, args=(name, state), name=f"notify-{name}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
 
-    def wake(self) -> None:
-        """Something was queued: look now."""
-        for state in self.targets.values():
-            state.empty = False
-        self._wake.set()
+    def wake(self, target: str) -> None:
+        """Something was queued for ``target``: look now."""
+        self.targets[target].wake.set()
 
     def close(self, timeout: float) -> bool:
-        """Stop after the send in progress; False if the thread did not end within ``timeout``."""
+        """Stop after the sends in progress; False if a thread did not end within ``timeout``."""
         self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            return not self._thread.is_alive()
-        return True
+        for state in self.targets.values():
+            state.wake.set()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        alive = any(thread.is_alive() for thread in self._threads)
+        if not alive:
+            self._noisy.flush()
+        return not alive
 
-    def _run(self) -> None:
-        with self._locked() as lock:
+    def _run(self, name: str, state: TargetState) -> None:
+        with self._locked(name) as lock:
             if lock is None:
                 return
             while not self._stop.is_set():
-                busy = False
-                for name, state in self.targets.items():
-                    if self._stop.is_set():
-                        break
-                    try:
-                        busy |= self._step(name, state)
-                    except Exception as err:  # one target's surprise must not end the others
-                        log.debug("notify worker traceback", exc_info=True)
-                        self._noisy.error("worker", "notify %s: %r", name, err)
-                        state.next_try = time.monotonic() + self.config.retry_max
-                if not busy:
-                    self._wake.wait(self._idle_wait())
-                    self._wake.clear()
-        self._noisy.flush()
+                try:
+                    if self._step(name, state):
+                        continue
+                except Exception as err:  # a surprise must not end the worker
+                    log.debug("notify worker traceback", exc_info=True)
+                    self._noisy.error(f"worker:{name}", "notify %s: %r", name, err)
+                    state.next_try = time.monotonic() + self.config.retry_max
+                state.wake.wait(self._idle_wait(state))
+                state.wake.clear()
 
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[IO[bytes] | None]:
-        """Hold the directory's lock while sending (waiting for another holder to let go)."""
-        warned = False
+    def _locked(self, name: str) -> Iterator[IO[bytes] | None]:
+        """Hold the target's queue lock while sending (waiting for another holder to let go)."""
+        path = self.directory / f"{name}.lock"
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            file = (self.directory / LOCK_FILE).open("ab")
+            file = path.open("ab")
         except OSError as err:
-            log.error("notify: cannot lock %s (%s); nothing is sent", self.directory, err)
+            log.error("notify %s: cannot lock %s (%s); nothing is sent", name, path, err)
             yield None
             return
         with file:
+            warned = False
             while True:
                 try:
                     fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -142,16 +143,16 @@ class Delivery:
                 except BlockingIOError:
                     if not warned:
                         warned = True
-                        log.info("notify: waiting for another sender of %s to end", self.directory)
+                        log.info("notify %s: waiting for another sender of %s to end", name, path)
                     if self._stop.wait(0.1):
                         yield None
                         return
             yield file
 
-    def _idle_wait(self) -> float:
-        now = time.monotonic()
-        waits = [s.next_try - now for s in self.targets.values() if s.queue.depth and not s.empty]
-        return max(0.0, min([IDLE_WAIT, *waits]))
+    def _idle_wait(self, state: TargetState) -> float:
+        """Until the next try is due (a retry, a snapshot awaited), else a while (empty queue)."""
+        due = state.next_try - time.monotonic()
+        return min(IDLE_WAIT, due) if due > 0 else IDLE_WAIT
 
     def _step(self, name: str, state: TargetState) -> bool:
         """Try the oldest notification of one target; True if the queue moved."""
@@ -159,7 +160,6 @@ class Delivery:
             return False
         queued = state.queue.head()
         if queued is None:
-            state.empty = True
             return False
         note = queued.notification
         now = self._clock()
@@ -170,6 +170,7 @@ class Delivery:
         has_snapshot = note.snapshot and state.attach and snapshot.exists()
         drawing = note.snapshot and state.attach and not has_snapshot
         if drawing and now - note.created < self.config.snapshot_wait:
+            state.queue.release()
             state.next_try = time.monotonic() + SNAPSHOT_POLL  # still being drawn
             return False
         why = state.sender.send(note.title, note.body, snapshot if has_snapshot else None)
@@ -177,6 +178,7 @@ class Delivery:
             state.queue.done(queued)
             self._sent(name, state)
             return True
+        state.queue.release()
         self._failed(name, state, why, now)
         return False
 

@@ -48,6 +48,8 @@ class TargetQueue:
         self.snapshots = self.snapshot_dir(directory, name)
         self.dropped = 0
         """Oldest notifications dropped because ``max_pending`` were waiting."""
+        self._sending = 0
+        """The seq of the head the worker has taken (0: none)."""
         self._noisy = RateLimitedLog(log)
 
     @property
@@ -60,10 +62,14 @@ class TargetQueue:
 
         When ``max_pending`` are waiting already, the oldest is dropped and counted.
         """
-        while self.outbox.depth >= self.max_pending and (oldest := self.outbox.peek(1)):
-            self.outbox.ack(oldest[0].seq)
+        while self.outbox.depth >= self.max_pending:
+            # Not the one being sent right now: it may be getting through.
+            rows = [r for r in self.outbox.peek(2) if r.seq != self._sending]
+            if not rows:
+                break
+            self.outbox.ack(rows[0].seq)
             with contextlib.suppress(OSError):
-                self.snapshot_path(oldest[0].event_id).unlink(missing_ok=True)
+                self.snapshot_path(rows[0].event_id).unlink(missing_ok=True)
             self.dropped += 1
             self._noisy.warning(
                 "full", "notify %s: %d notifications waiting (notify.max_pending): dropped the "
@@ -81,6 +87,7 @@ class TargetQueue:
         if not rows:
             return None
         row = rows[0]
+        self._sending = row.seq
         try:
             notification = Notification.from_payload(row.event_id, row.payload, row.created)
         except ValueError:
@@ -90,9 +97,14 @@ class TargetQueue:
     def done(self, queued: Queued) -> None:
         """Remove a notification that was sent or dropped, and its snapshot."""
         self.outbox.ack(queued.seq)
+        self._sending = 0
         if queued.notification is not None:
             with contextlib.suppress(OSError):
                 self.snapshot_path(queued.notification.event_id).unlink(missing_ok=True)
+
+    def release(self) -> None:
+        """The head taken by :meth:`head` was not sent (it stays, and may be dropped if full)."""
+        self._sending = 0
 
     def snapshot_path(self, event_id: str) -> Path:
         """Where the snapshot of ``event_id`` is (or will be) kept."""

@@ -99,7 +99,6 @@ class NotifySink:
             for target, note in early:
                 delivery.targets[target].queue.add(note)
         delivery.start()
-        delivery.wake()
 
     def emit(self, event: Event) -> None:
         """Queue a notification for each target of the event's rule that the gate lets through."""
@@ -131,7 +130,7 @@ class NotifySink:
                 return
             delivery = self.delivery
         delivery.targets[target].queue.add(note)
-        delivery.wake()
+        delivery.wake(target)
 
     def snapshot(self, camera: str, rule: str, jpeg: bytes) -> None:
         """The rule's snapshot was drawn: keep it for every notification awaiting it."""
@@ -147,8 +146,8 @@ class NotifySink:
             # By path, not through the queue: before start (a reload) there is no queue yet.
             folder = TargetQueue.snapshot_dir(self.directory, target)
             store_snapshot(folder, event_id, jpeg, self._noisy)
-        if waiting and delivery is not None:
-            delivery.wake()
+            if delivery is not None:
+                delivery.wake(target)
 
     def _forget_stale(self) -> None:
         """Drop waiters whose snapshot never came (dropped by the snapshot worker)."""

@@ -1,13 +1,25 @@
-"""``check-config`` parses every target URL (nothing sent); ``edgecam notify test`` sends one."""
+"""``check-config`` parses every target URL (nothing sent); ``edgecam notify test`` sends one.
+
+In-process through ``main`` (as tests/reliability does); one run as a subprocess, as by a user.
+"""
 
 from __future__ import annotations
 
 import base64
 from pathlib import Path
 
-from tests.helpers import DATA, run_edgecam
+import pytest
+
+from edgecam.cli import main
+from tests.helpers import DATA, CliResult, run_edgecam
 from tests.notify.notes import TOKEN
 from tests.notify.receivers import HttpReceiver
+
+
+def _main(args: list[str], capsys: pytest.CaptureFixture[str]) -> CliResult:
+    code = main(args)
+    out = capsys.readouterr()
+    return CliResult(code, out.out, out.err)
 
 
 def _config(tmp_path: Path, urls: dict[str, str], rule_targets: str = "[phone]") -> Path:
@@ -25,7 +37,9 @@ def _config(tmp_path: Path, urls: dict[str, str], rule_targets: str = "[phone]")
     return config
 
 
-def test_check_config_names_the_file_and_the_problem_without_the_token(tmp_path: Path) -> None:
+def test_check_config_names_the_file_and_the_problem_without_the_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     hook = HttpReceiver().start()
     try:
         config = _config(
@@ -38,7 +52,7 @@ def test_check_config_names_the_file_and_the_problem_without_the_token(tmp_path:
             },
         )
         (tmp_path / "gone.url").unlink()
-        result = run_edgecam(["check-config", str(config)])
+        result = _main(["check-config", str(config)], capsys)
     finally:
         hook.stop()
     assert result.code == 2, result.err
@@ -51,19 +65,23 @@ def test_check_config_names_the_file_and_the_problem_without_the_token(tmp_path:
     assert hook.requests == [], "check-config sends nothing"
 
 
-def test_check_config_unknown_target_of_a_rule(tmp_path: Path) -> None:
+def test_check_config_unknown_target_of_a_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = _config(tmp_path, {"phone": "ntfy://ntfy.sh/x"}, rule_targets="[phone, pager]")
-    result = run_edgecam(["check-config", str(config)])
+    result = _main(["check-config", str(config)], capsys)
     assert result.code == 2
     assert "rules.0.notify.1: unknown notify target 'pager'; known: phone" in result.err
 
 
-def test_notify_test_sends_one_message_with_a_test_image(tmp_path: Path) -> None:
+def test_notify_test_sends_one_message_with_a_test_image(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     hook = HttpReceiver().start()
     try:
         config = _config(tmp_path, {"phone": f"json://127.0.0.1:{hook.port}/{TOKEN}"})
         result = run_edgecam(["notify", "test", "phone", "--config", str(config)])
-        unknown = run_edgecam(["notify", "test", "pager", "--config", str(config)])
+        unknown = _main(["notify", "test", "pager", "--config", str(config)], capsys)
     finally:
         hook.stop()
     assert result.code == 0, result.err
@@ -75,10 +93,10 @@ def test_notify_test_sends_one_message_with_a_test_image(tmp_path: Path) -> None
     assert TOKEN not in result.out + result.err
 
 
-def test_notify_test_says_why_it_failed(tmp_path: Path) -> None:
+def test_notify_test_says_why_it_failed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     down = HttpReceiver()  # never started
     config = _config(tmp_path, {"phone": f"json://127.0.0.1:{down.port}/{TOKEN}"})
-    result = run_edgecam(["notify", "test", "phone", "--config", str(config)])
+    result = _main(["notify", "test", "phone", "--config", str(config)], capsys)
     assert result.code == 1
     assert "notify phone: not sent (A Connection error occurred" in result.out
     assert TOKEN not in result.out + result.err

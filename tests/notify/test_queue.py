@@ -116,12 +116,15 @@ def test_past_max_pending_the_oldest_are_dropped_and_counted(tmp_path: Path) -> 
         sent = [event(time.time() + n) for n in range(25)]
         for ev in sent:
             fire(sink, ev, jpeg=None)
-        assert sink.figures()["hook"]["pending"] == 10
+        # One more when the worker was trying the oldest just then: it is not dropped mid-send.
+        assert sink.figures()["hook"]["pending"] in (10, 11)
         hook.start()
         hook.wait_for(10, timeout=10.0)
         time.sleep(0.3)
     finally:
         sink.close()
         hook.stop()
-    assert [r.json()["message"] for r in hook.requests] == [ev.id for ev in sent[-10:]]
-    assert sink.figures()["hook"]["dropped_full"] == 15
+    got = [r.json()["message"] for r in hook.requests]
+    assert len(got) in (10, 11)
+    assert got == [ev.id for ev in sent[-len(got) :]], "the newest, in order"
+    assert sink.figures()["hook"]["dropped_full"] == 25 - len(got)
