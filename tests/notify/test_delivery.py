@@ -147,3 +147,26 @@ def test_receiver_down_3s_then_up_everything_arrives_in_order_once(
     tmp_path: Path, webhook: HttpReceiver
 ) -> None:
     _outage(tmp_path, webhook, down_for=3.0, count=6)
+
+
+def test_a_target_that_hangs_does_not_hold_up_another(
+    tmp_path: Path, webhook: HttpReceiver
+) -> None:
+    import socket
+
+    hole = socket.create_server(("127.0.0.1", 0))  # connects (the backlog), never answers
+    port = hole.getsockname()[1]
+    urls = {"stuck": f"json://127.0.0.1:{port}/h?rto=20", "hook": _json_url(webhook)}
+    config = notify_config(tmp_path, urls, retry_max=1.0)
+    sink = NotifySink(config, [rule(["stuck", "hook"], snapshot=False)])
+    sink.start()
+    try:
+        started = time.monotonic()
+        for n in range(3):
+            fire(sink, event(time.time() + n), jpeg=None)
+        webhook.wait_for(3, timeout=2.0)
+        assert time.monotonic() - started < 2.0
+        assert sink.figures()["stuck"]["pending"] == 3
+    finally:
+        hole.close()  # the stuck send ends with a reset
+        sink.close()
