@@ -83,8 +83,8 @@ class NotifyConfig(StrictModel):
     """Targets by name; rules say ``notify: [phone]``."""
     path: ConfigPath | None = None
     """Directory of the durable queues (SQLite, one per target) and their snapshots; default:
-    ``notify/`` beside the MQTT outbox (``$STATE_DIRECTORY``, ``/var/lib/edgecam`` or
-    ``~/.local/state/edgecam``)."""
+    ``notify/`` in the state directory (``$STATE_DIRECTORY``, else ``/var/lib/edgecam`` when
+    writable, else ``~/.local/state/edgecam``)."""
     max_age: Duration = Field(default=86400.0, gt=0.0)
     """A notification not delivered within this time is dropped (and counted)."""
     max_pending: int = Field(default=10_000, ge=10, le=1_000_000)
