@@ -190,14 +190,16 @@ class NotifySink:
         """Per target: ``sent``, ``failed``, ``pending``, ``dropped_*``, ``suppressed_*``."""
         delivery = self.delivery
         out: dict[str, dict[str, float]] = {}
+        # Copies (one C call each): the pipeline and worker threads add keys meanwhile.
+        suppressed = dict(self.gate.suppressed)
         for name in self.config.targets:
             row: dict[str, float] = {"sent": 0, "failed": 0, "pending": 0}
             if delivery is not None and (state := delivery.targets.get(name)) is not None:
                 row.update(sent=state.sent, failed=state.failed, pending=state.queue.depth)
-                row.update({f"dropped_{k}": v for k, v in state.dropped.items()})
+                row.update({f"dropped_{k}": v for k, v in dict(state.dropped).items()})
                 row["dropped_full"] = state.queue.dropped + state.queue.outbox.dropped
                 row["dropped_lost"] = state.queue.outbox.lost
-            for (target, reason), count in self.gate.suppressed.items():
+            for (target, reason), count in suppressed.items():
                 if target == name:
                     row[f"suppressed_{reason}"] = count
             out[name] = row

@@ -170,3 +170,17 @@ def test_a_target_that_hangs_does_not_hold_up_another(
     finally:
         hole.close()  # the stuck send ends with a reset
         sink.close()
+
+
+def test_what_comes_before_start_goes_out_after_it(tmp_path: Path, webhook: HttpReceiver) -> None:
+    # A reload swaps the new notifier in between two frames and starts it a moment later.
+    config = notify_config(tmp_path, {"hook": _json_url(webhook)})
+    sink = NotifySink(config, [rule(["hook"])])
+    try:
+        fire(sink, event(time.time()))
+        sink.start()
+        (got,) = webhook.wait_for(1, timeout=2.0)
+    finally:
+        sink.close()
+    (attachment,) = got.json()["attachments"]
+    assert base64.b64decode(attachment["base64"]) == JPEG
