@@ -41,6 +41,22 @@ class Gate:
         self._last[key] = wall
         return "send"
 
+    def cooling(self, now: float) -> dict[str, float]:
+        """The cooldowns still running at ``now``, as ``{"target/camera/rule": sent at}``."""
+        return {
+            "/".join(key): wall
+            for key, wall in list(self._last.items())
+            if key[0] in self.targets and wall + self.targets[key[0]].cooldown > now
+        }
+
+    def resume(self, cooling: Mapping[str, object]) -> None:
+        """Take over cooldowns from :meth:`cooling` (an earlier run's): the later time wins."""
+        for name, wall in cooling.items():
+            key = tuple(name.split("/"))
+            if len(key) == 3 and isinstance(wall, int | float) and key[0] in self.targets:
+                k3 = (key[0], key[1], key[2])
+                self._last[k3] = max(float(wall), self._last.get(k3, float("-inf")))
+
     def _suppress(self, target: str, reason: Literal["schedule", "cooldown"]) -> Verdict:
         key = (target, reason)
         self.suppressed[key] = self.suppressed.get(key, 0) + 1

@@ -8,6 +8,7 @@ sends. A snapshot drawn for the event (snapshot thread) is kept beside the queue
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -28,6 +29,8 @@ from edgecam.rules.schedule import zone_of
 log = logging.getLogger(__name__)
 
 SenderFactory = Callable[[str, Path], SendsMessages]
+COOLDOWNS = "cooldowns.json"
+"""Running cooldowns, kept in the queue directory across restarts and reloads."""
 
 
 def default_directory() -> Path:
@@ -70,6 +73,7 @@ class NotifySink:
         """(camera, rule) -> (target, event id, queued at) of notifications awaiting a snapshot."""
         self.delivery: Delivery | None = None
         self._noisy = RateLimitedLog(log)
+        self._resume_cooldowns()
 
     # --- the sink interface ---
 
@@ -92,6 +96,7 @@ class NotifySink:
             queues[name] = TargetState(queue, self._senders[name], settings.attach and takes)
             if queue.depth:
                 log.info("notify %s: %d notification(s) pending from before", name, queue.depth)
+        self._resume_cooldowns()  # the ones a reload's old notifier wrote since we were built
         delivery = Delivery(self.config, self.directory, queues, clock=self._clock)
         with self._lock:
             self.delivery = delivery
@@ -112,6 +117,8 @@ class NotifySink:
             config = self.config.targets.get(name)
             if config is None or self.gate.decide(name, event, wall) != "send":
                 continue
+            if config.cooldown:
+                self._keep_cooldowns(wall)
             if fields is None:
                 fields = event_fields(event, self._tz, device=self.device)
             snapshot = draws_snapshot and event.type != "end" and config.attach
@@ -120,6 +127,25 @@ class NotifySink:
                 snapshot, self._clock(),
             )  # fmt: skip
             self._queue(name, note, (event.camera, event.rule))
+
+    def _resume_cooldowns(self) -> None:
+        """Cooldowns outlive a restart or a reload: a crash loop must not repeat a message."""
+        try:
+            data = json.loads((self.directory / COOLDOWNS).read_text())
+        except (OSError, ValueError):
+            return  # none yet, or unreadable: every cooldown starts afresh
+        if isinstance(data, dict):
+            self.gate.resume(data)
+
+    def _keep_cooldowns(self, now: float) -> None:
+        path = self.directory / COOLDOWNS
+        temp = path.with_suffix(".tmp")
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            temp.write_text(json.dumps(self.gate.cooling(now)))
+            temp.replace(path)
+        except OSError as err:  # they hold in memory; only a restart forgets them
+            self._noisy.warning("cooldowns", "notify: cannot keep cooldowns in %s: %s", path, err)
 
     def _queue(self, target: str, note: Notification, key: tuple[str, str]) -> None:
         with self._lock:

@@ -103,3 +103,27 @@ def test_the_docs_example_urls_parse() -> None:
     urls = re.findall(r"echo '([^']+)'", doc)
     assert len(urls) >= 4
     assert {url: url_problem(url) for url in urls} == dict.fromkeys(urls)
+
+
+def test_cooldowns_outlive_a_restart(tmp_path: Path) -> None:
+    hook = HttpReceiver().start()
+    config = notify_config(
+        tmp_path, {"hook": f"json://127.0.0.1:{hook.port}/h"}, hook_settings={"cooldown": "1m"}
+    )
+    start = time.time()
+    try:
+        first = NotifySink(config, [rule(["hook"], snapshot=False)])
+        first.start()
+        fire(first, event(start), jpeg=None)
+        hook.wait_for(1, timeout=5.0)
+        first.close()
+        again = NotifySink(config, [rule(["hook"], snapshot=False)])  # as after a restart
+        again.start()
+        fire(again, event(start + 10), jpeg=None)  # within the minute: held back
+        fire(again, event(start + 61), jpeg=None)
+        hook.wait_for(2, timeout=5.0)
+        again.close()
+    finally:
+        hook.stop()
+    assert len(hook.requests) == 2
+    assert again.figures()["hook"]["suppressed_cooldown"] == 1
