@@ -1,10 +1,11 @@
-"""The ``edgecam`` command line (DESIGN.md, CLI): ``main(argv) -> exit code``."""
+"""The ``edgecam`` command line (docs/architecture.md, CLI): ``main(argv) -> exit code``."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -105,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return err.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _reader_left()
     except Exception as err:
         if args.debug:
             raise
@@ -114,6 +117,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _reader_left() -> int:
+    """Standard output's reader went away (``edgecam schema | head``): end quietly.
+
+    Later writes, including the interpreter's final flush, go to /dev/null instead of raising.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 0
 
 
 def _setup_logging(debug: bool) -> None:

@@ -1,4 +1,4 @@
-"""Find a TFLite runtime and load the Edge TPU delegate (DESIGN.md, Runtime and model)."""
+"""Find a TFLite runtime and load the Edge TPU delegate (docs/architecture.md, Stages)."""
 
 from __future__ import annotations
 
