@@ -14,6 +14,8 @@ INT8_MODEL = "mobilenet_ssd_v2_coco_int8_postprocess.tflite"
 SSDLITE_MODEL = "ssdlite_mobilenet_v2_person_int8_postprocess.tflite"
 LABELS = "coco_labels.txt"
 PERSON_LABELS = "person_labels.txt"
+COCO80_LABELS = "coco80_labels.txt"
+"""COCO's 80 class names in the order of 80-class models (YOLO; Hailo's YOLO HEFs)."""
 
 
 @dataclass(frozen=True, slots=True)
