@@ -1,4 +1,4 @@
-"""``hailo_platform`` for test processes: the fake shipped in edgecam (PYTHONPATH=this folder's parent)."""
+"""``hailo_platform`` in test processes (PYTHONPATH=tests/detect/hailo_shim): edgecam's fake."""
 
 from edgecam.detect.fake_hailo import (
     HEF,
