@@ -95,9 +95,9 @@ def open_detector(
         except DeviceNotFoundError as err:
             if len(chain) == 1:
                 raise
-            log.warning(
-                "%s not available (%s); trying %s", candidate.name, err, chain[index + 1].name
-            )
+            then = chain[index + 1].name
+            then = "running on the CPU" if then == "cpu" else f"trying {then}"
+            log.warning("no %s available, %s (%s)", candidate.name, then, err)
             continue
         result = run_check(detector, expected, image)
         detector.info = dataclasses.replace(detector.info, check=result.line)

@@ -142,7 +142,9 @@ def test_degenerate_outputs() -> None:
 def test_a_builtin_must_find_the_known_objects_where_they_are() -> None:
     person = Detection("person", 0, 0.9, (0.28, 0.25, 0.42, 0.89))
     elsewhere = Detection("horse", 18, 0.9, (0.0, 0.0, 0.2, 0.2))
-    probe = Probe([person, elsewhere], np.asarray([0.9, 0.9, 0.1], np.float32), np.zeros((3, 4)))
+    probe = Probe(
+        [person, elsewhere], np.asarray([0.9, 0.9, 0.1], np.float32), np.zeros((3, 4), np.float32)
+    )
     verdict = judge(probe, ["person", "horse"])
     assert not verdict.passed and not verdict.wrong_labels
     assert verdict.detail.startswith("no horse found (best: person 0.90, horse 0.90)"), verdict
