@@ -19,6 +19,7 @@ from edgecam.detect.selfcheck import KNOWN_IMAGE, Probe, degenerate, judge
 from edgecam.errors import ModelError
 from edgecam.types import Detection
 from tests.detect.zeroed import zeroed_model
+from tests.helpers import DATA, run_edgecam
 
 _COCO = [
     line.split(None, 1) for line in bundled.model_file(bundled.LABELS).read_text().splitlines()
@@ -149,3 +150,22 @@ def test_a_builtin_must_find_the_known_objects_where_they_are() -> None:
     assert not verdict.passed and not verdict.wrong_labels
     assert verdict.detail.startswith("no horse found (best: person 0.90, horse 0.90)"), verdict
     assert judge(probe, ["person"]).passed
+
+
+def test_check_config_and_run_refuse_labels_that_do_not_fit_alike(tmp_path: Path) -> None:
+    labels = tmp_path / "sorted.txt"
+    labels.write_text(SORTED)
+    config = tmp_path / "edgecam.yaml"
+    config.write_text(
+        f"model: {{name: coco, labels: {labels}}}\n"
+        f"cameras: {{a: {{source: {{type: file, path: {DATA / 'vtest.avi'}}}}}}}\n"
+    )
+    expected = (
+        f"{config}:1: model.labels: label file {labels} does not fit this model: on the "
+        "known-answer image the person was labelled 'airplane' (1.00); the horse was labelled "
+        "'cake' (0.96); remove model.labels or give the model's own"
+    )
+    for command in (["check-config", str(config)], ["run", "--config", str(config)]):
+        result = run_edgecam(command)
+        assert result.code == 2, result.err
+        assert result.err.strip().splitlines()[-1] == f"edgecam: error: {expected}", result.err
