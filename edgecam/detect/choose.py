@@ -1,6 +1,7 @@
 """Open the detector a model config asks for, proven by the known-answer check.
 
-``model.device: auto`` walks the devices in order: a Hailo (when ``model.hef`` is given), an Edge
+``model.device: auto`` walks the devices in order: a Hailo (when there is a HEF: ``model.hef``,
+or for a built-in COCO model the one Raspberry Pi OS's ``hailo-models`` installs), an Edge
 TPU, the CPU with XNNPACK, the CPU without XNNPACK. A device that is absent is skipped with a
 warning; one whose detector fails the known-answer check (:mod:`edgecam.detect.selfcheck`) is
 skipped with one ERROR line naming the problem. An explicit device (``cpu``, ``hailo``, ``usb``,
@@ -55,15 +56,26 @@ def candidates(
         )
 
     device = config.device
+    hef = config.hef_file()
+    if device == "hailo" and hef is None:
+        return [Candidate("hailo", _no_hef)]
     if device == "hailo":
         return [Candidate("hailo", on_hailo)]
     if device != "auto":
         return [Candidate(device, tflite(device))]
-    chain = [Candidate("hailo", on_hailo)] if config.hef is not None else []
+    chain = [Candidate("hailo", on_hailo)] if hef is not None else []
     chain.append(Candidate("Edge TPU", tflite("auto")))
     chain.append(Candidate("cpu", tflite("cpu")))
     chain.append(Candidate("cpu without XNNPACK", tflite("cpu", xnnpack=False)))
     return chain
+
+
+def _no_hef() -> Any:
+    paths = ", ".join(str(p) for p in bundled.SYSTEM_COCO_HEFS)
+    raise ModelError(
+        f"no HEF for the Hailo: set model.hef, or install Raspberry Pi OS's hailo-models "
+        f"(sudo apt install hailo-models) for {paths}"
+    )
 
 
 def expected_for(config: ModelConfig) -> list[str]:

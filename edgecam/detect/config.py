@@ -93,6 +93,14 @@ class ModelConfig(StrictModel):
         builtin = self.builtin
         return bundled.model_file(builtin.labels_file if builtin else bundled.LABELS)
 
+    def hef_file(self) -> Path | None:
+        """The HEF for a Hailo: ``hef``, else an installed one of the built-in's, else None."""
+        if self.hef is not None:
+            return self.hef
+        builtin = self.builtin
+        found = [path for path in (builtin.hailo_files if builtin else ()) if path.is_file()]
+        return found[0] if found else None
+
     def model_file(self, edgetpu: bool = False) -> Path:
         """The model file to load: ``path`` as given, or the built-in's build for the device."""
         if self.path is not None:
@@ -120,11 +128,11 @@ def _check_hailo_files(config: ModelConfig) -> None:
             "for it (Hailo's model zoo, or the Dataflow Compiler); .tflite models go in "
             "model.path",
         )
-    if config.device == "hailo" and config.hef is None:
+    if config.device == "hailo" and config.hef is None and config.path is not None:
         raise PydanticCustomError(
             "hailo_without_hef",
-            "model.device: hailo needs model.hef, the model compiled for the Hailo "
-            "(e.g. /usr/share/hailo-models/yolov8s_h8l.hef); see docs/accelerators.md",
+            "model.device: hailo needs model.hef, your model compiled for the Hailo (a .tflite "
+            "does not run there); see docs/accelerators.md",
         )
 
 

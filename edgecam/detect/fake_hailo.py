@@ -7,7 +7,8 @@ class) of ``[n, 5]`` float32 rows ``[ymin, xmin, ymax, xmax, score]``, and ``Hai
 
 A fake HEF is a small text file (:func:`write_fake_hef`) naming a TFLite SSD model: the fake
 runs that model on the uint8 input and hands its boxes out in Hailo's per-class form, so tests
-check real boxes through the Hailo decode path. To make the fake the ``hailo_platform`` of a
+check real boxes through the Hailo decode path. A fake 80-class HEF (like the YOLO builds) numbers
+the COCO model's classes 0..79. To make the fake the ``hailo_platform`` of a
 process, put a ``hailo_platform`` package on its path that does ``from
 edgecam.detect.fake_hailo import *`` (the tests do). The device can be lost mid-run:
 ``EDGECAM_FAKE_HAILO_LOSE_AFTER=N`` makes inference N+1 fail and the device vanish, as when the
@@ -26,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from edgecam import bundled
+from edgecam.detect.labels import read_labels
 from edgecam.detect.model import read_outputs
 from edgecam.detect.runtime import find_runtime
 
@@ -152,6 +155,10 @@ class _Network:
         self.shape = tuple(int(v) for v in detail["shape"][1:])
         self.interpreter.invoke()
         self.outputs = read_outputs(self.interpreter, self.tflite)
+        # An 80-class HEF (the YOLO builds) numbers COCO's classes 0..79, Coral's model by
+        # their COCO ids (0..89 with gaps): renumber as such a HEF would.
+        coco_ids = sorted(read_labels(bundled.model_file(bundled.LABELS)))
+        self.renumber = {cid: i for i, cid in enumerate(coco_ids)} if self.classes == 80 else {}
         self.input_name = f"{self.name}/input_layer1"
         self.output_name = f"{self.name}/nms1"
 
@@ -168,6 +175,7 @@ class _Network:
         rows: list[list[list[float]]] = [[] for _ in range(self.classes)]
         for i in range(count):
             class_id = int(classes[i])
+            class_id = self.renumber.get(class_id, -1) if self.renumber else class_id
             if scores[i] >= NMS_SCORE_THRESHOLD and 0 <= class_id < self.classes:
                 rows[class_id].append([*boxes[i].tolist(), float(scores[i])])
         return [np.asarray(r, np.float32).reshape(-1, 5) for r in rows]

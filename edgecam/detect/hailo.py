@@ -114,8 +114,9 @@ class HailoDetector:
     """One HEF on one Hailo device; all cameras share it (one caller thread, as Detector)."""
 
     def __init__(self, config: ModelConfig, platform: ModuleType | None = None) -> None:
-        hef_path = config.hef
-        assert hef_path is not None
+        hef_path = config.hef_file()
+        if hef_path is None:
+            raise ModelError("no HEF for the Hailo: set model.hef (see docs/accelerators.md)")
         self._config = config
         self._platform = platform or load_platform()
         self._device, self._model, self._configured = _open(self._platform, hef_path)

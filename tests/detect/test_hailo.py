@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -135,7 +136,7 @@ def _check_config(tmp_path: Path, model: str) -> tuple[int, str]:
             "is a Hailo HEF, which runs only on a Hailo-8/8L: give it as model.hef",
         ),
         ("{hef: ssd.tflite}", "is not a .hef file: a Hailo runs only models compiled for it"),
-        ("{device: hailo}", "model.device: hailo needs model.hef"),
+        ("{path: ssd.tflite, device: hailo}", "model.device: hailo needs model.hef"),
         ("{device: 'hailo:1'}", "expected auto, cpu, hailo, usb, usb:N, pci or pci:N"),
     ],
 )
@@ -156,3 +157,23 @@ def test_detect_refuses_a_hef_as_the_cpu_model(tmp_path: Path) -> None:
     hef.write_bytes(b"x")
     result = run_edgecam(["detect", str(DATA / "dog.jpg"), "--model", str(hef)])
     assert_clean_failure(result, 2, "is a Hailo HEF", "model.hef")
+
+
+def test_auto_picks_the_hailo_with_the_systems_coco_hef(
+    hailo: fake_hailo.FakeHailoSystem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No model.hef: a built-in COCO model runs hailo-models' YOLOv8s (80 classes) when present."""
+    model = bundled.model_file(bundled.MODEL)
+    yolo = fake_hailo.write_fake_hef(tmp_path / "yolov8s_h8l.hef", model, 80, "yolov8s")
+    coco = dataclasses.replace(bundled.BUILTINS["coco"], hailo_files=(tmp_path / "no.hef", yolo))
+    monkeypatch.setitem(bundled.BUILTINS, "coco", coco)
+    detector = open_detector(ModelConfig(name="coco"), hailo=fake_hailo)
+    assert detector.info.device == "hailo" and detector.info.model == str(yolo)
+    assert detector.info.check.endswith("person 1.00, horse 0.96"), detector.info
+    assert len(detector.labels) == 80
+    detector.close()
+    # Without one, an explicit Hailo says what to install.
+    monkeypatch.setitem(bundled.BUILTINS, "coco", dataclasses.replace(coco, hailo_files=()))
+    with pytest.raises(ModelError, match=r"no HEF for the Hailo: set model\.hef, or install"):
+        open_detector(ModelConfig(name="coco", device="hailo"), hailo=fake_hailo)
+    assert open_detector(ModelConfig(name="coco"), hailo=fake_hailo).info.device == "cpu"
