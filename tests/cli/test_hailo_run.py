@@ -130,7 +130,7 @@ def test_auto_runs_on_the_cpu_when_the_hailo_build_outputs_zeros(tmp_path: Path)
 
 def test_cameras_share_one_hailo(tmp_path: Path, hef: Path) -> None:
     config = _config(tmp_path, f"{{name: coco, hef: {hef}, device: hailo}}", ("left", "right"))
-    code, events, err = _run(tmp_path, config, "--max-frames", "60")
+    code, events, err = _run(tmp_path, config, "--max-frames", "40")
     assert code == 0, err
     assert err.count("detector: HailoRT") == 1 and "ERROR" not in err, err
     assert {e["camera"] for e in events} == {"left", "right"}, events
