@@ -37,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     detect.add_argument("--labels", type=Path, help="label file (default: the bundled one)")
     detect.add_argument("--threshold", type=_unit_float, default=0.5, help="minimum score")
-    detect.add_argument("--device", default="auto", help="auto, cpu, usb, usb:N, pci, pci:N")
+    detect.add_argument("--device", default="auto", help="auto, cpu, hailo, usb, usb:N, pci, pci:N")
     detect.add_argument("--hef", type=Path, help="the model compiled for a Hailo (.hef)")
     detect.add_argument("--threads", type=_positive_int, default=2, help="CPU threads")
     detect.add_argument("--resize", choices=["stretch", "letterbox"], default="stretch")
