@@ -112,7 +112,10 @@ def open_detector(
             log.warning("no %s available, %s (%s)", candidate.name, then, err)
             continue
         result = run_check(detector, expected, image)
-        detector.info = dataclasses.replace(detector.info, check=result.line)
+        # Earlier failures stay in the line (/healthz shows it): the service runs, but not
+        # where the config would have it.
+        line = result.line + "".join(f"; before: {failed} (FAILED)" for failed in failures)
+        detector.info = dataclasses.replace(detector.info, check=line)
         if result.passed:
             log.info("known-answer check on %s %s", detector.info.where, result.line)
             return detector

@@ -74,6 +74,10 @@ def test_auto_skips_an_accelerator_whose_outputs_are_all_zero(
     caplog.set_level(logging.INFO)
     detector = open_detector(ModelConfig(name="coco", hef=hef), hailo=fake_hailo)
     assert detector.info.device == "cpu" and detector.info.check.startswith("passed"), detector
+    # /healthz and the stats show the detector's check line, the failure before it included.
+    assert "; before: hailo: all 20 scores are 0.50 (all-zero network outputs?) (FAILED)" in (
+        detector.info.check
+    ), detector.info.check
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1, errors
     assert errors[0].startswith("known-answer check failed on hailo: all "), errors
