@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING
 
 from edgecam import bundled
 from edgecam.detect.config import ModelConfig
@@ -29,6 +29,9 @@ from edgecam.detect.selfcheck import CheckResult, expected_labels, run_check
 from edgecam.errors import DetectorError, DeviceNotFoundError, ModelError
 from edgecam.types import Image
 
+if TYPE_CHECKING:
+    from edgecam.detect.hailo import HailoDetector
+
 log = logging.getLogger(__name__)
 
 
@@ -37,7 +40,7 @@ class Candidate:
     """One device to try: its name in messages and how to build a detector on it."""
 
     name: str
-    build: Callable[[], Any]
+    build: Callable[[], Detector | HailoDetector]
 
 
 def candidates(
@@ -45,7 +48,7 @@ def candidates(
 ) -> list[Candidate]:
     """The devices ``config.device`` allows, in the order they are tried."""
 
-    def on_hailo() -> Any:
+    def on_hailo() -> HailoDetector:
         from edgecam.detect.hailo import HailoDetector
 
         return HailoDetector(config, hailo)
@@ -70,7 +73,7 @@ def candidates(
     return chain
 
 
-def _no_hef() -> Any:
+def _no_hef() -> HailoDetector:
     paths = ", ".join(str(p) for p in bundled.SYSTEM_COCO_HEFS)
     raise ModelError(
         f"no HEF for the Hailo: set model.hef, or install Raspberry Pi OS's hailo-models "
@@ -92,7 +95,7 @@ def open_detector(
     runtime: Runtime | None = None,
     hailo: ModuleType | None = None,
     image: Image | None = None,
-) -> Any:
+) -> Detector | HailoDetector:
     """A detector for ``config`` that passed the known-answer check (see the module docstring).
 
     ``runtime`` and ``hailo`` (a ``hailo_platform`` module) replace the ones found by import.
