@@ -31,9 +31,14 @@ def test_ready_watchdog_health_metrics_and_stopping(tmp_path: Path) -> None:
         assert sum(gaps) / len(gaps) >= 0.4, gaps
 
         code, health = svc.get_json("/healthz")
+        detector = health.pop("detector")
         assert (code, health) == (
             200, {"status": "ok", "reason": "ok", "cameras": {"plaza": "running"}}
         )  # fmt: skip
+        # The known-answer check of the detector at start (edgecam/detect/selfcheck.py).
+        assert isinstance(detector, dict) and detector["device"] == "cpu", detector
+        assert str(detector["check"]).startswith("passed in "), detector
+        assert "person 1.00, horse 0.96" in str(detector["check"]), detector
         code, kind, body = svc.get("/metrics")
         text = body.decode()
         assert code == 200 and kind.startswith("text/plain")
