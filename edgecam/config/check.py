@@ -30,6 +30,10 @@ def machine_problems(config: Config) -> list[Problem]:
     problems += _source_problems(config)
     if config.mqtt is not None:
         problems += _mqtt_problems(config)
+    if config.notify.targets:  # notify: every target's URL file read and parsed, nothing sent
+        from edgecam.notify.targets import target_problems
+
+        problems += target_problems(config.notify.targets)
     labels, model_problems = model_labels(config.model)
     problems += model_problems
     if labels is not None:

@@ -57,6 +57,9 @@ RELOAD_TABLE: Mapping[str, SectionReload] = {
     ),
     "clips": SectionReload(restart=True, why="the cameras' clip rings are sized at start"),
     "mqtt": _rebuild("sinks"),
+    # notify: a new notifier (URL files read and parsed, nothing sent); the old one's workers
+    # stop after the send in progress, the new ones take over the same queues (by target name).
+    "notify": _rebuild("sinks"),
     "http": SectionReload(restart=True, why="the web server keeps its listening socket"),
     "log": SectionReload(),  # the level is set after the swap
     "health": SectionReload(),  # read where used; the supervisor is told the new stale_after
