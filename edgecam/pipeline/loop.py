@@ -8,13 +8,13 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
-from edgecam.camera.base import FullFrameSource
+from edgecam.camera.base import FullFrameSource, ModelAwareSource
 from edgecam.clips.recorder import ClipRecorder, clip_rules
 from edgecam.config.models import CameraConfig, Config
 from edgecam.detect.detector import Detector
-from edgecam.detect.regions import Plan, RegionPlanner, detect_plan
+from edgecam.detect.regions import Plan, RegionPlanner, detect_crops, detect_plan
 from edgecam.event import Event
-from edgecam.pipeline.cameras import CameraState, build_camera
+from edgecam.pipeline.cameras import CameraState, build_camera, wire_model_aware
 from edgecam.pipeline.guard import DetectorLike, FittingDetector
 from edgecam.pipeline.snapshots import SnapshotJob, SnapshotWorker, wants_snapshot
 from edgecam.publish.base import EventSink, Retargetable, TakesSnapshots, TakesStats
@@ -107,7 +107,12 @@ class Pipeline:
             cam.capture.tap = self.clips.tap(name, cam.capture.source)
         if config.regions.mode != "off":
             cam.regions = RegionPlanner(config.regions, self.detector.info.input_size)
+        if isinstance(source := cam.capture.source, ModelAwareSource):
+            self._wire_model_aware(cam, source)
         return cam
+
+    def _wire_model_aware(self, cam: CameraState, source: ModelAwareSource) -> None:
+        wire_model_aware(cam, source, self.config.model, self.detector.info.input_size)
 
     def attach(self, cameras: Sequence[CameraState]) -> None:
         """Add cameras to the detection loop (pipeline thread); their capture may start later."""
@@ -131,11 +136,15 @@ class Pipeline:
         Frames fitted before this moment are resized again by the detector instead.
         """
         for cam in self.cameras:
+            if cam.sensor is not None:
+                continue  # the AI Camera's frames never reach the detector
             cam.capture.fit = self._fitter()
             # Set after the new fitter: a frame fitted by the old one has a lower number.
             cam.fitted_from = cam.capture.frames + 1
             if cam.regions is not None:
                 cam.regions = RegionPlanner(cam.regions.config, self.detector.info.input_size)
+                if isinstance(source := cam.capture.source, ModelAwareSource):
+                    self._wire_model_aware(cam, source)
 
     def swap(self, new: NewParts) -> OldParts:
         """Take a new config's parts in one step (pipeline thread, through :meth:`call_soon`).
@@ -291,16 +300,12 @@ class Pipeline:
         return took
 
     def _analyse(self, cam: CameraState, frame: Frame) -> None:
-        fitting = self._fitting
-        fresh = frame.seq >= cam.fitted_from
-        if (passes := self._regions(cam, frame)) is not None:
-            detections = detect_plan(self.detector.detect, frame.image, passes)
-        elif fitting is not None and frame.model_input is not None and fresh:
-            detections = fitting.detect(frame.image, frame.model_input)
-        else:
-            detections = self.detector.detect(frame.image)
         stats = self.stats
-        stats.inference_ms += (self.detector.last_invoke_ms - stats.inference_ms) * 0.1
+        if cam.sensor is not None:  # the AI Camera detected on its sensor: no inference here
+            detections = cam.sensor(frame.detections or ())
+        else:
+            detections = self._detect(cam, frame)
+            stats.inference_ms += (self.detector.last_invoke_ms - stats.inference_ms) * 0.1
         stats.analysed += 1
         cam.analysed += 1
         cam.last_analysed = frame.mono
@@ -308,14 +313,38 @@ class Pipeline:
         cam.last_detections = detections
         self.heartbeat = time.monotonic()
         found = self.engine.process(frame, detections)
+        if cam.main_regions:
+            # Where the next frame's crops go: the capture thread cuts them from its main stream.
+            interest = self.engine.track_boxes(cam.name, frame.mono)
+            if cam.motion is not None:
+                interest += cam.motion.moving_boxes()
+            cam.interest = tuple(interest)
         if found:
             events = self._with_clips(frame, found)
             self._emit(events)
             self._snapshots(frame, events, detections)
 
+    def _detect(self, cam: CameraState, frame: Frame) -> list[Detection]:
+        """Run the detector on the frame: on crops, on regions, or on the whole frame."""
+        if (crops := frame.crops) is not None:
+            cam.invokes += len(crops.images) + crops.full_frame
+            return detect_crops(self.detector.detect, crops, lambda: self._whole(cam, frame))
+        if (passes := self._regions(cam, frame)) is not None:
+            cam.invokes += len(passes.regions) + passes.full_frame
+            return detect_plan(self.detector.detect, frame.image, passes)
+        cam.invokes += 1
+        return self._whole(cam, frame)
+
+    def _whole(self, cam: CameraState, frame: Frame) -> list[Detection]:
+        """The whole analysed frame, fitted on the capture thread where it could be."""
+        fitting = self._fitting
+        if fitting is not None and frame.model_input is not None and frame.seq >= cam.fitted_from:
+            return fitting.detect(frame.image, frame.model_input)
+        return self.detector.detect(frame.image)
+
     def _regions(self, cam: CameraState, frame: Frame) -> Plan | None:
         """Regions to detect on around motion and tracks; None: the whole frame, as usual."""
-        if cam.regions is None or not cam.regions.active(frame.size):
+        if cam.regions is None or cam.main_regions or not cam.regions.active(frame.size):
             return None  # no per-frame work for a camera whose frames gain nothing
         interest = self.engine.track_boxes(cam.name, frame.mono)
         if cam.motion is not None:

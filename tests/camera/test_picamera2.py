@@ -12,7 +12,8 @@ from pydantic import ValidationError
 
 from edgecam.camera.capture import CaptureThread, ReconnectPolicy
 from edgecam.camera.fake_picamera2 import AeExposureModeEnum, FakeCameraSystem, Transform
-from edgecam.camera.picamera2 import Picamera2Source, Picamera2SourceConfig, lores_to_bgr
+from edgecam.camera.picamera2 import Picamera2Source, Picamera2SourceConfig
+from edgecam.camera.pistreams import lores_to_bgr
 from edgecam.camera.slot import LatestFrameSlot
 from edgecam.config.models import Config
 from edgecam.detect.detector import Detector
