@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -84,9 +85,11 @@ class FakeCameraSystem:
         from edgecam.imaging import read_image
 
         file = Path(path)
+        # How long the fake AI Camera's firmware upload takes, for trying the start-up reports.
+        upload = float(os.environ.get("EDGECAM_FAKE_FIRMWARE_SECONDS", "0") or 0)
         if file.suffix.lower() in {".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm"}:
-            return cls(video=file, paced=True)
-        return cls(scene=read_image(file), paced=True)
+            return cls(video=file, paced=True, firmware_seconds=upload)
+        return cls(scene=read_image(file), paced=True, firmware_seconds=upload)
 
     def api(self) -> Picamera2Api:
         """The :class:`Picamera2Api` to hand to the source."""

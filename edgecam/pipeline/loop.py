@@ -245,6 +245,10 @@ class Pipeline:
         """Wait briefly for a capture thread to deliver; False once every source has ended."""
         if all(cam.slot.closed for cam in self.cameras):
             return False
+        if any(cam.capture.starting_detail() for cam in self.cameras):
+            # A camera is busy starting (the AI Camera's firmware upload): not a hung pipeline,
+            # so the watchdog keeps being pinged; /healthz says "starting" meanwhile.
+            self.heartbeat = time.monotonic()
         self._ready.wait(0.05)
         self._ready.clear()
         return True
