@@ -75,6 +75,8 @@ class FakeCameraSystem:
     frame_index: int = 0
     started_at: float = 0.0
     """When a camera last started (the firmware upload runs from then)."""
+    main_copies: int = 0
+    """Whole main-stream frames copied out (``make_array("main")``): snapshots only."""
     """Video frames shown so far."""
     _reader: Any = None
     _rendered: dict[tuple[int, int, str], Image] = field(default_factory=dict)
@@ -142,6 +144,8 @@ class FakeRequest:
 
     def make_array(self, name: str) -> Image:
         """A copy of the named stream's image in its configured format (as picamera2 copies)."""
+        if name == "main":
+            self._camera.system.main_copies += 1
         return self.buffer(name).copy()
 
     def buffer(self, name: str) -> Image:

@@ -34,8 +34,10 @@ class RegionConfig(StrictModel):
     mode: Literal["auto", "on", "off"] = "auto"
     """``auto``: on when the frame is at least twice the model input each way (objects would
     shrink by half or more); ``on``; ``off``: always the whole frame."""
-    size: float = Field(default=2.0, ge=1.0, le=4.0)
-    """Side of a region in model inputs: 2 is a 600 px square for a 300x300 model."""
+    size: float = Field(default=2.0, ge=0.5, le=4.0)
+    """Side of a region in model inputs: 2 is a 600 px square for a 300x300 model (objects
+    shrink by half), 1 keeps full resolution, below 1 enlarges far objects (a Pi camera's main
+    stream)."""
     full_frame_every: int = Field(default=5, ge=1, le=1000)
     """Every this many analysed frames the whole frame is detected too (new, still objects)."""
     max_regions: int = Field(default=4, ge=1, le=16)

@@ -189,3 +189,75 @@ def test_snapshots_of_a_pi_camera_come_from_the_full_size_main_stream(
     assert picture is not None and picture.shape == (720, 1280, 3)
     assert (camera, rule) == ("pi", "dog")
     assert system.outstanding == 0
+
+
+def _configured_lores(system: FakeCameraSystem) -> dict[str, object]:
+    lores = dict(system.calls)["create_video_configuration"]["lores"]
+    assert isinstance(lores, dict)
+    return lores
+
+
+def test_lores_is_the_models_input_unless_given(system: FakeCameraSystem) -> None:
+    source = make_source(system, size=[1280, 720])
+    source.fit_to((300, 300), keep_aspect=False)
+    source.open()
+    image = source.read()
+    source.close()
+    assert _configured_lores(system) == {"size": (300, 300), "format": "YUV420"}
+    assert image.shape == (300, 300, 3)  # the detector's input as it is: no resize left to do
+    system.calls.clear()
+    source.fit_to((300, 300), keep_aspect=True)  # letterbox: the main stream's shape inside
+    source.open()
+    assert source.read().shape == (168, 300, 3)
+    source.close()
+    system.calls.clear()
+    explicit = make_source(system, lores=[320, 240])
+    explicit.fit_to((300, 300), keep_aspect=False)
+    explicit.open()
+    assert explicit.read().shape == (240, 320, 3)  # an explicit lores wins
+    explicit.close()
+
+
+def test_a_pi_5_delivers_lores_as_bgr_and_a_pi_4_refuses_it(system: FakeCameraSystem) -> None:
+    system.pisp = True
+    source = make_source(system, size=[640, 480])
+    source.fit_to((300, 300), keep_aspect=False)
+    source.open()
+    image = source.read()
+    source.close()
+    assert _configured_lores(system)["format"] == "RGB888"  # B,G,R in memory: no conversion
+    expected = cv2.resize(system.scene, (300, 300), interpolation=cv2.INTER_AREA)
+    assert np.array_equal(image, expected) and image.flags.c_contiguous
+    with pytest.raises(RuntimeError, match="must be YUV"):  # what picamera2 says on a VC4
+        camera = FakeCameraSystem().api().picamera2_class(0)
+        config = camera.create_video_configuration(lores={"size": (300, 300), "format": "RGB888"})
+        camera.configure(config)
+
+
+def test_region_crops_come_from_the_main_stream_and_only_they_are_read(
+    system: FakeCameraSystem,
+) -> None:
+    source = make_source(system, size=[1920, 1080])
+    source.fit_to((300, 300), keep_aspect=False)
+    asked: list[tuple[int, int]] = []
+
+    def plan(size: tuple[int, int]) -> tuple[tuple[tuple[int, int, int, int], ...], bool]:
+        asked.append(size)
+        return ((100, 200, 400, 500), (1000, 400, 1600, 1000)), True
+
+    source.cut_regions(plan, 300)
+    source.open()
+    source.read()
+    crops, found = source.frame_extras()
+    source.close()
+    assert asked == [(1920, 1080)] and found is None and crops is not None
+    assert crops.full_frame
+    assert crops.regions[0] == (100 / 1920, 200 / 1080, 400 / 1920, 500 / 1080)
+    assert [c.shape for c in crops.images] == [(300, 300, 3), (300, 300, 3)]
+    main = system.rendered(1920, 1080, "RGB888")
+    assert np.array_equal(crops.images[0], main[200:500, 100:400])  # full resolution, 1:1
+    halved = cv2.resize(main[400:1000, 1000:1600], (300, 300), interpolation=cv2.INTER_AREA)
+    assert np.array_equal(crops.images[1], halved)
+    assert not any(c.base is not None and np.shares_memory(c, main) for c in crops.images)
+    # The main stream is never copied whole (make_array) for regions; the buffer went back.
+    assert system.outstanding == 0 and system.main_copies == 0
