@@ -146,7 +146,7 @@ class SensorNetwork:
     def _report(self) -> None:
         """Log the upload's progress every few seconds until the first outputs arrive."""
         started = time.monotonic()
-        next_log = started + PROGRESS_EVERY
+        next_log = started  # the first reading at once, then every few seconds
         readable = bool(getattr(self.imx500, "fw_progress", 0))
         log.info("camera %s: uploading the AI Camera network firmware (the first time takes "
                  "tens of seconds)", self.camera)  # fmt: skip

@@ -191,7 +191,9 @@ class Picamera2Source:
     @property
     def loading(self) -> str | None:
         """What the camera waits for while it starts (the AI Camera's upload), else None."""
-        return self._sensor.loading if self._sensor is not None else None
+        if self._sensor is not None:
+            return self._sensor.loading
+        return "opening the AI Camera" if self.config.ai_camera is not None else None
 
     def fit_to(self, model: Size, keep_aspect: bool) -> None:
         """Deliver lores at the model's input (unless ``lores`` is set) from the next open."""
