@@ -1,4 +1,4 @@
-"""The Raspberry Pi AI Camera (IMX500) as a detector, through the shipped fake that runs the model."""
+"""The Raspberry Pi AI Camera (IMX500) as a detector, through the fake that runs the model."""
 
 from __future__ import annotations
 
@@ -152,7 +152,7 @@ def test_the_firmware_upload_is_reported_and_never_trips_the_watchdog(
     try:
         with running(tmp_path, ["run", "--config", str(config)], notify) as service:
             notify.wait_for("READY", 30)
-            reasons = set()
+            reasons: set[str] = set()
             while not any("uploading the network firmware" in r for r in reasons):
                 code, body = service.get_json("/healthz")
                 assert code == 503 and body["status"] == "starting", body
