@@ -20,10 +20,15 @@ class SensorDetections:
 
     def __init__(self, model: ModelConfig, labels: Path | None = None) -> None:
         self.threshold = model.threshold
-        self.min_scores: Mapping[str, float] = model.min_scores
+        self.min_scores: Mapping[str, float] = {}
+        self.apply(model)
         self.labels: Mapping[int, str] | None = read_labels(labels) if labels else None
         self.frames = 0
         """Frames whose detections came from the camera."""
+
+    def apply(self, model: ModelConfig) -> None:
+        """Take a (reloaded) ``model`` section's threshold and ``min_scores``."""
+        self.threshold, self.min_scores = model.threshold, dict(model.min_scores)
 
     def __call__(self, found: Iterable[Detection]) -> list[Detection]:
         """The detections scoring at least their label's minimum."""

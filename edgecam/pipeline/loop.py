@@ -19,7 +19,7 @@ from edgecam.pipeline.guard import DetectorLike, FittingDetector
 from edgecam.pipeline.snapshots import SnapshotJob, SnapshotWorker, wants_snapshot
 from edgecam.publish.base import EventSink, Retargetable, TakesSnapshots, TakesStats
 from edgecam.rules.engine import RuleEngine
-from edgecam.types import Detection, Frame, Image
+from edgecam.types import Box, Detection, Frame, Image
 
 log = logging.getLogger(__name__)
 
@@ -108,11 +108,8 @@ class Pipeline:
         if config.regions.mode != "off":
             cam.regions = RegionPlanner(config.regions, self.detector.info.input_size)
         if isinstance(source := cam.capture.source, ModelAwareSource):
-            self._wire_model_aware(cam, source)
+            wire_model_aware(cam, source, self.config.model, self.detector.info.input_size)
         return cam
-
-    def _wire_model_aware(self, cam: CameraState, source: ModelAwareSource) -> None:
-        wire_model_aware(cam, source, self.config.model, self.detector.info.input_size)
 
     def attach(self, cameras: Sequence[CameraState]) -> None:
         """Add cameras to the detection loop (pipeline thread); their capture may start later."""
@@ -144,7 +141,7 @@ class Pipeline:
             if cam.regions is not None:
                 cam.regions = RegionPlanner(cam.regions.config, self.detector.info.input_size)
                 if isinstance(source := cam.capture.source, ModelAwareSource):
-                    self._wire_model_aware(cam, source)
+                    wire_model_aware(cam, source, self.config.model, self.detector.info.input_size)
 
     def swap(self, new: NewParts) -> OldParts:
         """Take a new config's parts in one step (pipeline thread, through :meth:`call_soon`).
@@ -167,6 +164,8 @@ class Pipeline:
         for cam in self.cameras:
             if (cam_config := new.config.cameras.get(cam.name)) is not None:
                 cam.min_interval = 1.0 / cam_config.fps if cam_config.fps else 0.0
+            if cam.sensor is not None:  # the AI Camera: the model's threshold applies to it too
+                cam.sensor.apply(new.config.model)
         self.config = new.config
         return OldParts(old_sinks, gone)
 
@@ -319,10 +318,7 @@ class Pipeline:
         found = self.engine.process(frame, detections)
         if cam.main_regions:
             # Where the next frame's crops go: the capture thread cuts them from its main stream.
-            interest = self.engine.track_boxes(cam.name, frame.mono)
-            if cam.motion is not None:
-                interest += cam.motion.moving_boxes()
-            cam.interest = tuple(interest)
+            cam.interest = tuple(self._interest(cam, frame))
         if found:
             events = self._with_clips(frame, found)
             self._emit(events)
@@ -350,10 +346,14 @@ class Pipeline:
         """Regions to detect on around motion and tracks; None: the whole frame, as usual."""
         if cam.regions is None or cam.main_regions or not cam.regions.active(frame.size):
             return None  # no per-frame work for a camera whose frames gain nothing
+        return cam.regions.next(frame.size, self._interest(cam, frame))
+
+    def _interest(self, cam: CameraState, frame: Frame) -> list[Box]:
+        """Where objects are: the camera's tracks and what moved (regions go around them)."""
         interest = self.engine.track_boxes(cam.name, frame.mono)
         if cam.motion is not None:
             interest += cam.motion.moving_boxes()
-        return cam.regions.next(frame.size, interest)
+        return interest
 
     def _snapshots(
         self, frame: Frame, events: Sequence[Event], detections: Sequence[Detection]
