@@ -68,7 +68,7 @@ class SensorNetwork:
         self._order_xy = False
         self._normalise = 0.0
         self._last: tuple[Detection, ...] = ()
-        self.loading: str | None = None
+        self.loading: str | None = "opening the AI Camera"
         """What the camera waits for while it starts (the firmware upload), else None."""
         self._done = threading.Event()
         self.frames_without_outputs = 0
