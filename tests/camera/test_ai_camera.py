@@ -175,3 +175,21 @@ def test_the_firmware_upload_is_reported_and_never_trips_the_watchdog(
     finally:
         notify.close()
     assert re.search(r"uploading the network firmware: \d+ % of 2\.7 MiB", log), log
+
+
+def test_check_config_and_run_refuse_a_missing_network_or_labels_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.helpers import run_edgecam
+
+    monkeypatch.delenv(FAKE_ENV, raising=False)
+    config = tmp_path / "edgecam.yaml"
+    config.write_text(
+        "cameras:\n  pi: {source: {type: picamera2, ai_camera: {network: /nets/x.rpk, "
+        "labels: nope.txt}}}\n"
+    )
+    for args in (["check-config", str(config)], ["run", "--config", str(config)]):
+        result = run_edgecam(args)
+        assert result.code == 2 and "Traceback" not in result.err, result.err
+        assert "ai_camera.network: /nets/x.rpk not found; install the networks" in result.err
+        assert "ai_camera.labels: label file" in result.err
