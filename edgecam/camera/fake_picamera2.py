@@ -75,6 +75,8 @@ class FakeCameraSystem:
     frame_index: int = 0
     started_at: float = 0.0
     """When a camera last started (the firmware upload runs from then)."""
+    keep_calls: int = 0
+    """Keep only this many recorded calls (0: all), so a long run of the fake stays small."""
     main_copies: int = 0
     """Whole main-stream frames copied out (``make_array("main")``): snapshots only."""
     """Video frames shown so far."""
@@ -90,8 +92,8 @@ class FakeCameraSystem:
         # How long the fake AI Camera's firmware upload takes, for trying the start-up reports.
         upload = float(os.environ.get("EDGECAM_FAKE_FIRMWARE_SECONDS", "0") or 0)
         if file.suffix.lower() in {".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm"}:
-            return cls(video=file, paced=True, firmware_seconds=upload)
-        return cls(scene=read_image(file), paced=True, firmware_seconds=upload)
+            return cls(video=file, paced=True, firmware_seconds=upload, keep_calls=1000)
+        return cls(scene=read_image(file), paced=True, firmware_seconds=upload, keep_calls=1000)
 
     def api(self) -> Picamera2Api:
         """The :class:`Picamera2Api` to hand to the source."""
@@ -299,7 +301,10 @@ class FakePicamera2:
 
     def capture_request(self, wait: Any = None, flush: Any = None) -> FakeRequest:
         """The next completed request; the caller must ``release()`` it."""
-        self.system.calls.append(("capture_request", wait))
+        calls = self.system.calls
+        calls.append(("capture_request", wait))
+        if self.system.keep_calls and len(calls) > 2 * self.system.keep_calls:
+            del calls[: -self.system.keep_calls]
         if not self.started:
             raise RuntimeError("camera not started")
         if self.system.fail_reads > 0:

@@ -197,11 +197,12 @@ class Picamera2Source:
 
     def fit_to(self, model: Size, keep_aspect: bool) -> None:
         """Deliver lores at the model's input (unless ``lores`` is set) from the next open."""
-        self._model, self._keep_aspect = model, keep_aspect
+        if min(model) >= 16:  # a size libcamera can scale to (test detectors may report none)
+            self._model, self._keep_aspect = model, keep_aspect
 
     def cut_regions(self, plan: RegionPlan | None, side: int) -> None:
         """Cut the squares ``plan`` asks for from the main stream, scaled to ``side`` pixels."""
-        self._plan, self._side = plan, side
+        self._plan, self._side = (plan, side) if side >= 16 else (None, 0)
 
     def frame_extras(self) -> tuple[Crops | None, tuple[Detection, ...] | None]:
         """The crops and sensor detections of the frame last read."""
