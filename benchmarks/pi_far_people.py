@@ -44,6 +44,8 @@ TILE_AT = (1250, 600)
 """Top-left corner of the shrunk clip in the canvas."""
 CROP = 300
 """Side of the reference crop (the model's input: people at their full resolution)."""
+RECORDING_FRAMES = 150
+"""Frames recorded: enough for the frames scored, with those dropped on a loaded machine."""
 
 
 def write_recording(path: Path, frames: int, clip: Path = CLIP) -> Path:
@@ -76,10 +78,9 @@ def people(detections: list[Detection]) -> list[Box]:
 SHIFT = (23, -77)
 
 
-def crop_people(detector: Detector, frame: Image, x: int, y: int) -> list[Box]:
-    """The people in the full-resolution crop at ``(x, y)``, boxes normalised to the canvas."""
+def crop_people(detector: Detector, crop: Image, x: int, y: int) -> list[Box]:
+    """The people in the full-resolution ``crop`` taken at ``(x, y)``, normalised to the canvas."""
     width, height = CANVAS
-    crop = cast(Image, np.ascontiguousarray(frame[y : y + CROP, x : x + CROP]))
     return [
         ((x + b[0] * CROP) / width, (y + b[1] * CROP) / height,
          (x + b[2] * CROP) / width, (y + b[3] * CROP) / height)
@@ -87,24 +88,25 @@ def crop_people(detector: Detector, frame: Image, x: int, y: int) -> list[Box]:
     ]  # fmt: skip
 
 
-def reference(
-    detector: Detector, recording: Path, frames: int
-) -> tuple[list[list[Box]], list[list[Box]]]:
-    """Per recorded frame: the people in the full-resolution crop, and in the shifted one."""
+def reference_crops(recording: Path, frames: int) -> list[tuple[Image, Image]]:
+    """Per recorded frame: the full-resolution reference crop and the shifted one (decoded once;
+    the detector runs on them only for the frames that are scored)."""
     import cv2
 
     capture = cv2.VideoCapture(str(recording))
     x, y = TILE_AT
-    truth, shifted = [], []
+    sx, sy = x + SHIFT[0], y + SHIFT[1]
+    out = []
     for _ in range(frames):
         ok, frame = capture.read()
         if not ok:
             break
-        image = cast(Image, frame)
-        truth.append(crop_people(detector, image, x, y))
-        shifted.append(crop_people(detector, image, x + SHIFT[0], y + SHIFT[1]))
+        out.append((
+            cast(Image, np.ascontiguousarray(frame[y : y + CROP, x : x + CROP])),
+            cast(Image, np.ascontiguousarray(frame[sy : sy + CROP, sx : sx + CROP])),
+        ))  # fmt: skip
     capture.release()
-    return truth, shifted
+    return out
 
 
 MATCH_IOU = 0.3
@@ -189,7 +191,8 @@ def camera_config(size: float) -> Config:
 
 def score(detector: Detector, recording: Path, frames: int, size: float, warmup: int = 5) -> Score:
     """Run the pipeline on the recording through the fake Pi camera; score the analysed frames."""
-    truth, shifted = reference(detector, recording, frames + warmup + 20)
+    crops = reference_crops(recording, 3 * frames + warmup + RECORDING_FRAMES)
+    x, y = TILE_AT
     system = FakeCameraSystem(video=recording, paced=True)
     config = camera_config(size)
     result = Score()
@@ -200,14 +203,16 @@ def score(detector: Detector, recording: Path, frames: int, size: float, warmup:
         try:
             while result.frames < frames and pipeline.analyse(1) == 1:
                 frame = cam.last_frame
-                if frame is None or frame.seq >= len(truth):
+                if frame is None or frame.seq >= len(crops):
                     break
                 if cam.analysed <= warmup:
                     continue
-                seq = frame.seq  # the fake shows one recorded frame per request
                 found = people(list(cam.last_detections))
                 lores = people(detector.detect(frame.image))
-                result.add(truth[seq], found, lores, shifted[seq])
+                crop, moved = crops[frame.seq]  # the fake shows one recorded frame per request
+                truth = crop_people(detector, crop, x, y)
+                shifted = crop_people(detector, moved, x + SHIFT[0], y + SHIFT[1])
+                result.add(truth, found, lores, shifted)
         finally:
             result.invokes = cam.invokes
             pipeline.close()
@@ -227,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     detector = Detector.from_config(ModelConfig(device="cpu"))
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
-        recording = write_recording(Path(tmp) / "far.avi", args.frames + 60)
+        recording = write_recording(Path(tmp) / "far.avi", max(RECORDING_FRAMES, 3 * args.frames))
         for size in (2.0, 1.0, 0.75):
             rows[f"regions size {size:g}"] = score(detector, recording, args.frames, size).as_dict()
     if args.json:

@@ -13,10 +13,11 @@ import pytest
 from edgecam import bundled
 from edgecam.camera.fake_picamera2 import FakeCameraSystem
 from edgecam.camera.picamera2 import FAKE_ENV, Picamera2Source, Picamera2SourceConfig
+from edgecam.config.loader import load_config
 from edgecam.detect.config import ModelConfig
 from edgecam.detect.detector import Detector
 from edgecam.detect.sensor import SensorDetections
-from edgecam.errors import CameraError
+from edgecam.errors import CameraError, ConfigError
 from edgecam.geometry import iou
 from edgecam.imaging import read_image
 from edgecam.types import Detection
@@ -180,16 +181,17 @@ def test_the_firmware_upload_is_reported_and_never_trips_the_watchdog(
 def test_check_config_and_run_refuse_a_missing_network_or_labels_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.helpers import run_edgecam
-
+    """Both go through load_config(check_machine=True), as a reload does: one verdict."""
     monkeypatch.delenv(FAKE_ENV, raising=False)
     config = tmp_path / "edgecam.yaml"
     config.write_text(
         "cameras:\n  pi: {source: {type: picamera2, ai_camera: {network: /nets/x.rpk, "
         "labels: nope.txt}}}\n"
     )
-    for args in (["check-config", str(config)], ["run", "--config", str(config)]):
-        result = run_edgecam(args)
-        assert result.code == 2 and "Traceback" not in result.err, result.err
-        assert "ai_camera.network: /nets/x.rpk not found; install the networks" in result.err
-        assert "ai_camera.labels: label file" in result.err
+    with pytest.raises(ConfigError) as caught:
+        load_config(config, check_machine=True)
+    assert "ai_camera.network: /nets/x.rpk not found; install the networks" in str(caught.value)
+    assert "ai_camera.labels: label file" in str(caught.value)
+    monkeypatch.setenv(FAKE_ENV, str(bundled.demo_clip()))  # the fake reads no network file
+    config.write_text("cameras:\n  pi: {source: {type: picamera2, ai_camera: {}}}\n")
+    assert load_config(config, check_machine=True).cameras["pi"].source.type == "picamera2"

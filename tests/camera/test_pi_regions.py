@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from benchmarks.pi_far_people import score, write_recording
+from benchmarks.pi_far_people import RECORDING_FRAMES, score, write_recording
 from edgecam.camera.fake_picamera2 import FakeCameraSystem
 from edgecam.config.models import Config
 from edgecam.detect.detector import Detector
@@ -26,7 +26,7 @@ def test_far_people_are_found_on_crops_of_the_main_stream_not_on_lores(
     """People 2.5 % of the frame tall: lores (300x300 of 1920x1080) shows them a few pixels
     tall; crops of the main stream (225 px squares, enlarged to the model's 300) find them as
     full-resolution crops do (benchmarks/pi_far_people.py has the table)."""
-    recording = write_recording(tmp_path / "far.avi", 70)
+    recording = write_recording(tmp_path / "far.avi", RECORDING_FRAMES)
     result = score(detector, recording, frames=30, size=0.75)
     assert result.frames >= 25 and result.robust >= 50, result.as_dict()
     assert result.recall("regions_robust") >= 0.8, result.as_dict()
