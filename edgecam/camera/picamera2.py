@@ -319,7 +319,7 @@ class Picamera2Source:
     def _read_request(self, camera: Any, request: Any) -> Image:
         """Everything taken from one request while its buffers are held."""
         width, height = self._lores
-        with self._mapped(request, "lores", write=False) as lores:
+        with self._mapped(request, "lores") as lores:
             if self._rgb_lores:
                 image = bgr_copy(lores.array, width, height)
             else:
@@ -327,7 +327,7 @@ class Picamera2Source:
         self._crops = None
         if self._plan is not None and (planned := self._plan(self._main_size)) is not None:
             rects, full = planned
-            with self._mapped(request, "main", write=False) as main:
+            with self._mapped(request, "main") as main:
                 self._crops = cut_crops(main.array, self._main_size, rects, self._side, full)
         if self._sensor is not None:
             found = self._sensor.detections(request.get_metadata(), camera, self._main_size)
