@@ -195,3 +195,24 @@ def test_check_config_and_run_refuse_a_missing_network_or_labels_file(
     monkeypatch.setenv(FAKE_ENV, str(bundled.demo_clip()))  # the fake reads no network file
     config.write_text("cameras:\n  pi: {source: {type: picamera2, ai_camera: {}}}\n")
     assert load_config(config, check_machine=True).cameras["pi"].source.type == "picamera2"
+
+
+@pytest.mark.picamera
+def test_a_real_ai_camera_delivers_detections_with_its_frames() -> None:
+    """On a Pi with the AI Camera and imx500-all installed (the first run uploads the network)."""
+    config = Picamera2SourceConfig.model_validate(
+        {"size": [1280, 720], "fps": 10, "ai_camera": {"firmware_timeout": "5m"}}
+    )
+    source = Picamera2Source("ai", config)
+    source.fit_to((300, 300), keep_aspect=False)
+    source.open()
+    try:
+        frames = [source.read() for _ in range(30)]
+        _, found = source.frame_extras()
+    finally:
+        source.close()
+    assert all(frame.shape[2] == 3 for frame in frames)
+    assert found is not None and source.loading is None
+    for det in found:
+        assert 0.0 <= det.box[0] <= det.box[2] <= 1.0 and 0.0 <= det.box[1] <= det.box[3] <= 1.0
+        assert det.score >= 0.05 and det.label

@@ -165,6 +165,24 @@ def test_a_real_pi_camera_delivers_lores_bgr_frames() -> None:
     assert main and main[0] is not None and main[0].shape == (720, 1280, 3)
 
 
+@pytest.mark.picamera
+def test_a_real_pi_camera_gives_model_sized_lores_and_main_stream_crops() -> None:
+    source = Picamera2Source("pi", Picamera2SourceConfig(size=(1920, 1080), fps=10))
+    source.fit_to((300, 300), keep_aspect=False)
+    source.cut_regions(
+        lambda size: (((0, 0, 600, 600), (size[0] - 300, 0, size[0], 300)), True), 300
+    )
+    source.open()
+    try:
+        frames = [source.read() for _ in range(5)]
+        crops, _ = source.frame_extras()
+    finally:
+        source.close()
+    # libcamera may round the lores size; it is what the source read back after configure.
+    assert all(abs(f.shape[1] - 300) <= 16 and abs(f.shape[0] - 300) <= 16 for f in frames)
+    assert crops is not None and [c.shape for c in crops.images] == [(300, 300, 3)] * 2
+
+
 def test_snapshots_of_a_pi_camera_come_from_the_full_size_main_stream(
     system: FakeCameraSystem, detector: Detector, monkeypatch: pytest.MonkeyPatch
 ) -> None:
