@@ -279,3 +279,16 @@ def test_region_crops_come_from_the_main_stream_and_only_they_are_read(
     assert not any(c.base is not None and np.shares_memory(c, main) for c in crops.images)
     # The main stream is never copied whole (make_array) for regions; the buffer went back.
     assert system.outstanding == 0 and system.main_copies == 0
+
+
+def test_lores_sizes_and_network_paths() -> None:
+    from edgecam.camera.imx500 import network_path
+    from edgecam.camera.pistreams import lores_for
+
+    assert lores_for((300, 300), (1920, 1080), keep_aspect=False) == (300, 300)
+    assert lores_for((300, 300), (1920, 1080), keep_aspect=True) == (300, 168)
+    assert lores_for((320, 320), (1280, 960), keep_aspect=True) == (320, 240)
+    assert network_path("imx500_network_ssd_mobilenetv2_fpnlite_320x320_pp") == Path(
+        "/usr/share/imx500-models/imx500_network_ssd_mobilenetv2_fpnlite_320x320_pp.rpk"
+    )
+    assert network_path("./nets/mine.rpk") == Path("nets/mine.rpk")
