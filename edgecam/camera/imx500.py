@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, ValidationInfo, field_validator
 
 from edgecam.errors import CameraError
-from edgecam.schema import ConfigPath, Duration, StrictModel
+from edgecam.schema import ConfigPath, Duration, StrictModel, resolve_path
 from edgecam.types import Box, Detection
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,12 @@ class AiCameraConfig(StrictModel):
     """Label file (``id  label`` or one per line); default: the network's own labels."""
     firmware_timeout: Duration = Field(default=600.0, gt=0.0)
     """How long the first frame may take: the network firmware upload, minutes at worst."""
+
+    @field_validator("network")
+    @classmethod
+    def _relative_to_config(cls, value: str, info: ValidationInfo) -> str:
+        """A path (not a bare name) is taken from the config file's directory, as other paths."""
+        return str(resolve_path(Path(value), info)) if "/" in value else value
 
 
 def network_path(network: str) -> Path:

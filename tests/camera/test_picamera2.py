@@ -282,7 +282,7 @@ def test_region_crops_come_from_the_main_stream_and_only_they_are_read(
 
 
 def test_lores_sizes_and_network_paths() -> None:
-    from edgecam.camera.imx500 import network_path
+    from edgecam.camera.imx500 import AiCameraConfig, network_path
     from edgecam.camera.pistreams import lores_for
 
     assert lores_for((300, 300), (1920, 1080), keep_aspect=False) == (300, 300)
@@ -292,3 +292,5 @@ def test_lores_sizes_and_network_paths() -> None:
         "/usr/share/imx500-models/imx500_network_ssd_mobilenetv2_fpnlite_320x320_pp.rpk"
     )
     assert network_path("./nets/mine.rpk") == Path("nets/mine.rpk")
+    ai = AiCameraConfig.model_validate({"network": "nets/mine.rpk"}, context={"base_dir": "/etc/e"})
+    assert network_path(ai.network) == Path("/etc/e/nets/mine.rpk")
