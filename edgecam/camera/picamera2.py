@@ -308,15 +308,21 @@ class Picamera2Source:
         wait = self.config.read_timeout
         if self._first_read and self.config.ai_camera is not None:
             wait = self.config.ai_camera.firmware_timeout  # the network is being uploaded
+        metadata: dict[str, Any] | None = None
         try:
             with camera.captured_request(wait=wait) as request:
-                image = self._read_request(camera, request)
+                image = self._read_request(request)
+                if self._sensor is not None:
+                    metadata = request.get_metadata()
         except (RuntimeError, TimeoutError, OSError) as err:
             raise CameraError(f"camera {self.name!r}: no frame from the Pi camera: {err}") from err
+        if self._sensor is not None and metadata is not None:
+            # Decoded after the buffers went back: the metadata is a copy of its own.
+            self._found = self._sensor.detections(metadata, camera, self._main_size)
         self._first_read = False
         return image
 
-    def _read_request(self, camera: Any, request: Any) -> Image:
+    def _read_request(self, request: Any) -> Image:
         """Everything taken from one request while its buffers are held."""
         width, height = self._lores
         with self._mapped(request, "lores") as lores:
@@ -329,9 +335,6 @@ class Picamera2Source:
             rects, full = planned
             with self._mapped(request, "main") as main:
                 self._crops = cut_crops(main.array, self._main_size, rects, self._side, full)
-        if self._sensor is not None:
-            found = self._sensor.detections(request.get_metadata(), camera, self._main_size)
-            self._found = found
         if self._want_main.is_set():
             self._main = request.make_array("main")  # make_array copies the buffer
             self._want_main.clear()
