@@ -58,6 +58,9 @@ class ServiceState:
             return False, "stopping"
         if not self.started:
             return False, "starting"
+        for cam in self.pipeline.cameras:
+            if (detail := cam.capture.starting_detail()) is not None:
+                return False, f"starting: camera {cam.name}: {detail}"
         if not self.detector.healthy:
             return False, f"detector unhealthy: {self.detector.last_error}"
         age = self.clock() - self.pipeline.heartbeat
@@ -114,6 +117,7 @@ def _camera_figures(cam: CameraState, health: dict[str, object]) -> CameraFigure
         packets, reconnects = int(record["packets"]), int(record["reconnects"])
     return CameraFigures(
         cam.name, cam.capture.frames, cam.slot.dropped, cam.analysed, cam.capture.reconnects,
+        cam.invokes, cam.sensor.frames if cam.sensor is not None else 0,
         decoded, packets, reconnects or 0,
     )  # fmt: skip
 
