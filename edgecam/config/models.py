@@ -20,6 +20,7 @@ from edgecam.publish.config import MqttConfig
 from edgecam.publish.snapshots import SnapshotStoreConfig
 from edgecam.rules.areas import LineConfig, MaskConfig, ZoneConfig
 from edgecam.rules.config import RuleConfig
+from edgecam.rules.schedule import TimeZoneName
 from edgecam.schema import Duration, Name, StrictModel
 from edgecam.track.config import TrackerConfig
 
@@ -36,6 +37,9 @@ class DeviceConfig(StrictModel):
 
     name: Name = Field(default_factory=_default_device_name)
     """Names the MQTT topics (``edgecam/<name>/...``); default: the host name."""
+    timezone: TimeZoneName | None = None
+    """IANA zone the web page shows times in (and days of the events page begin in);
+    default: the system's own zone."""
 
 
 class CameraConfig(StrictModel):

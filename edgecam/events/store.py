@@ -37,11 +37,57 @@ CREATE TABLE IF NOT EXISTS events (
     end_event TEXT,
     snapshot TEXT,
     clip TEXT,
-    clip_info TEXT
+    clip_info TEXT,
+    reviewed INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS events_camera_rule ON events (camera, rule, seq);
 CREATE INDEX IF NOT EXISTS events_start ON events (start_ts);
 """
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Which occurrences to show: every field set must match (times: ISO 8601 UTC, as stored)."""
+
+    camera: str | None = None
+    rule: str | None = None
+    label: str | None = None
+    sub_label: str | None = None
+    zone: str | None = None
+    """The event's zone, or one of the zones its objects visited (end events say which)."""
+    since: str | None = None
+    until: str | None = None
+    """Started before this (exclusive)."""
+    reviewed: bool | None = None
+
+    def sql(self) -> tuple[str, list[object]]:
+        """The ``WHERE`` clause (or "") and its arguments."""
+        where: list[str] = []
+        args: list[object] = []
+        for column, value in (("camera", self.camera), ("rule", self.rule)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        for field, value in (("label", self.label), ("sub_label", self.sub_label)):
+            if value is not None:
+                where.append(f"json_extract(event, '$.{field}') = ?")
+                args.append(value)
+        if self.zone is not None:
+            where.append(
+                "(json_extract(event, '$.zone') = ? OR EXISTS (SELECT 1 FROM "
+                "json_each(COALESCE(end_event, '{}'), '$.zones_visited') WHERE value = ?))"
+            )
+            args += [self.zone, self.zone]
+        if self.since is not None:
+            where.append("start_ts >= ?")
+            args.append(self.since)
+        if self.until is not None:
+            where.append("start_ts < ?")
+            args.append(self.until)
+        if self.reviewed is not None:
+            where.append("reviewed = ?")
+            args.append(int(self.reviewed))
+        return (f"WHERE {' AND '.join(where)}" if where else ""), args
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +105,7 @@ class StoredEvent:
     snapshot: Path | None
     clip: Path | None
     clip_info: dict[str, Any] | None
+    reviewed: bool = False
 
 
 class EventStore:
@@ -77,6 +124,9 @@ class EventStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
+        if "reviewed" not in columns:  # a store made before events could be marked reviewed
+            self._db.execute("ALTER TABLE events ADD COLUMN reviewed INTEGER NOT NULL DEFAULT 0")
         self._seq = 0
 
     # -- the sink side (pipeline and snapshot threads) ------------------------------------------
@@ -208,20 +258,41 @@ class EventStore:
         limit: int = 50,
     ) -> list[StoredEvent]:
         """Occurrences, newest first, filtered by camera, rule and start time (ISO 8601 UTC)."""
-        where, args = [], []
-        for column, value in (("camera", camera), ("rule", rule)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                args.append(value)
-        if since is not None:
-            where.append("start_ts >= ?")
-            args.append(since)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        return self.find(EventFilter(camera=camera, rule=rule, since=since), limit)
+
+    def find(self, where: EventFilter, limit: int = 50, offset: int = 0) -> list[StoredEvent]:
+        """One page of the occurrences that match ``where``, newest first."""
+        clause, args = where.sql()
         rows = self._read(
-            f"SELECT {_COLUMNS} FROM events {clause} ORDER BY seq DESC LIMIT ?",
-            (*args, limit),
+            f"SELECT {_COLUMNS} FROM events {clause} ORDER BY seq DESC LIMIT ? OFFSET ?",
+            (*args, limit, offset),
         )
         return [_stored(row) for row in rows]
+
+    def count(self, where: EventFilter) -> int:
+        """How many occurrences match ``where``."""
+        clause, args = where.sql()
+        return int(self._read(f"SELECT COUNT(*) FROM events {clause}", tuple(args))[0][0])
+
+    def starts(self, where: EventFilter) -> list[str]:
+        """The start times (ISO 8601 UTC) of every occurrence that matches ``where``."""
+        clause, args = where.sql()
+        return [r[0] for r in self._read(f"SELECT start_ts FROM events {clause}", tuple(args))]
+
+    def unreviewed(self) -> dict[str, int]:
+        """Per camera, how many occurrences nobody has marked reviewed."""
+        rows = self._read(
+            "SELECT camera, COUNT(*) FROM events WHERE reviewed = 0 GROUP BY camera", ()
+        )
+        return {str(camera): int(n) for camera, n in rows}
+
+    def mark_reviewed(self, event_id: str, reviewed: bool = True) -> bool:
+        """Mark one occurrence reviewed (or not); False if there is no such occurrence."""
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE events SET reviewed = ? WHERE id = ?", (int(reviewed), event_id)
+            )
+        return cursor.rowcount > 0
 
     def get(self, event_id: str) -> StoredEvent | None:
         """One occurrence by the id of its start (or count) event."""
@@ -239,7 +310,10 @@ class EventStore:
         )  # fmt: skip
 
 
-_COLUMNS = "id, camera, rule, kind, start_ts, end_ts, event, end_event, snapshot, clip, clip_info"
+_COLUMNS = (
+    "id, camera, rule, kind, start_ts, end_ts, event, end_event, snapshot, clip, clip_info, "
+    "reviewed"
+)
 
 
 def _stored(row: tuple[Any, ...]) -> StoredEvent:
@@ -250,5 +324,5 @@ def _stored(row: tuple[Any, ...]) -> StoredEvent:
         id=row[0], camera=row[1], rule=row[2], kind=row[3], start=row[4], end=row[5],
         event=json.loads(row[6]), end_event=parsed(row[7]),
         snapshot=Path(row[8]) if row[8] else None, clip=Path(row[9]) if row[9] else None,
-        clip_info=parsed(row[10]),
+        clip_info=parsed(row[10]), reviewed=bool(row[11]),
     )  # fmt: skip

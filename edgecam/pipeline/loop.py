@@ -329,8 +329,10 @@ class Pipeline:
         if (crops := frame.crops) is not None:
             cam.invokes += len(crops.images) + crops.full_frame
             return detect_crops(self.detector.detect, crops, lambda: self._whole(cam, frame))
+        cam.last_regions = ()
         if (passes := self._regions(cam, frame)) is not None:
             cam.invokes += len(passes.regions) + passes.full_frame
+            cam.last_regions = passes.regions  # a reference: the live view's regions layer
             return detect_plan(self.detector.detect, frame.image, passes)
         cam.invokes += 1
         return self._whole(cam, frame)

@@ -158,6 +158,15 @@ class RuleEngine:
             if (count := rule.count()) is not None
         }
 
+    def directions(self) -> dict[tuple[str, str], dict[str, int]]:
+        """``(camera, rule) -> {"in": n, "out": m}`` for rules counting line crossings."""
+        return {
+            (cam, rule.name): dict(rule.counts)
+            for cam, rules in self._cameras.items()
+            for rule in rules.rules
+            if isinstance(rule, LineRule | CountRule) and rule.config.line is not None
+        }
+
     def live_tracks(self, camera: str) -> list[Track]:
         """Confirmed tracks of ``camera`` now, for the live view (any thread; never builds)."""
         found = self._cameras.get(camera)
