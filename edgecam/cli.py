@@ -40,6 +40,17 @@ def _parser() -> argparse.ArgumentParser:
     detect.add_argument("--device", default="auto", help="auto, cpu, usb, usb:N, pci, pci:N")
     detect.add_argument("--threads", type=_positive_int, default=2, help="CPU threads")
     detect.add_argument("--resize", choices=["stretch", "letterbox"], default="stretch")
+    detect.add_argument(
+        "--classify", metavar="NAME_OR_PATH",
+        help="also classify what a classifier applies to: birds, imagenet or a .tflite file",
+    )  # fmt: skip
+    detect.add_argument(
+        "--classes", type=Path, help="class file of a --classify .tflite (one class a line)"
+    )
+    detect.add_argument(
+        "--classify-labels", metavar="LABEL,...",
+        help="detector labels to classify (default for birds: bird; needed otherwise)",
+    )  # fmt: skip
 
     check = sub.add_parser("check-config", help="validate a config file (exit 0 or 2)")
     check.add_argument("file", type=Path)
@@ -153,10 +164,19 @@ def _cmd_detect(args: argparse.Namespace) -> int:
         "resize": args.resize,
     }  # fmt: skip
     detector = Detector.from_config(model_from_args(args.model, args.labels, fields))
+    classify = None
+    if args.classify is not None:
+        from edgecam.classify.oneshot import OneShot, classifier_from_args
+
+        classify = OneShot(classifier_from_args(args.classify, args.classes, args.classify_labels))
     for path in args.images:
-        detections = detector.detect(read_image(path))
-        line = {"image": str(path), "detections": [d.to_json() for d in detections]}
-        print(json.dumps(line), flush=True)
+        image = read_image(path)
+        detections = detector.detect(image)
+        rows = [d.to_json() for d in detections]
+        if classify is not None:
+            for row, det in zip(rows, detections, strict=True):
+                row.update(classify.describe(image, det))
+        print(json.dumps({"image": str(path), "detections": rows}), flush=True)
     return 0
 
 

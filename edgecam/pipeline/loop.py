@@ -9,6 +9,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from edgecam.camera.base import FullFrameSource
+from edgecam.classify.stage import ClassifyStage
 from edgecam.clips.recorder import ClipRecorder, clip_rules
 from edgecam.config.models import CameraConfig, Config
 from edgecam.detect.detector import Detector
@@ -77,6 +78,7 @@ class Pipeline:
         max_frames: int | None = None,
         clips: ClipRecorder | None = None,
         keep: Sequence[EventSink] = (),
+        classify: ClassifyStage | None = None,
     ) -> None:
         self.config = config
         self.detector = detector
@@ -85,6 +87,8 @@ class Pipeline:
         self.keep = list(keep)
         """Sinks that outlive reloads (the events store); they get what ``sinks`` get."""
         self.clips = clips
+        self.classify = classify
+        """Second-stage classifiers (their own worker); None when the config has none."""
         self.stop = stop or threading.Event()
         self.max_frames = max_frames
         self.stats = PipelineStats()
@@ -307,7 +311,11 @@ class Pipeline:
         cam.last_frame = frame
         cam.last_detections = detections
         self.heartbeat = time.monotonic()
+        if (stage := self.classify) is not None:
+            stage.apply()  # votes finished since the last frame, before the rules read them
         found = self.engine.process(frame, detections)
+        if stage is not None:
+            stage.observe(frame, self.engine.tracks(frame.camera))
         if found:
             events = self._with_clips(frame, found)
             self._emit(events)
@@ -366,6 +374,8 @@ class Pipeline:
         if self.clips is not None:
             self.clips.close(self.config.health.stop_timeout)
         self.snapshots.close()
+        if self.classify is not None:
+            self.classify.close()
         self.publish_stats()
 
     def snapshot_stats(self) -> dict[str, object]:
@@ -378,6 +388,7 @@ class Pipeline:
             "frames_analysed": self.stats.analysed,
             "events": self.stats.events,
             "snapshots_dropped": self.snapshots.dropped,
+            **({"classify": self.classify.stats()} if self.classify is not None else {}),
             "detector": self.detector.info.device,
             "runtime": self.detector.info.runtime,
             "uptime_s": round(uptime, 1),

@@ -25,6 +25,7 @@ from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry
 
+from edgecam.classify.stage import load_stage
 from edgecam.config.models import Config
 from edgecam.errors import ConfigError
 from edgecam.pipeline.cameras import CameraState
@@ -91,6 +92,7 @@ class Service:
         self.reloads = 0
         """Reloads applied so far."""
         histogram = latency_histogram(self.registry)
+        classify = load_stage(config.classify)  # before anything that would need closing
         self.detector = GuardedDetector(
             lambda: builders.detector(config),
             config.health.invoke_timeout,
@@ -109,7 +111,7 @@ class Service:
         keep: list[EventSink] = [self.events.store] if self.events.store is not None else []
         self.pipeline = Pipeline(
             config, self.detector, engine, sinks, max_frames=max_frames,
-            clips=self.events.recorder, keep=keep,
+            clips=self.events.recorder, keep=keep, classify=classify,
         )  # fmt: skip
         self.state = ServiceState(
             self.pipeline, self.detector, config.health.stale_after, events=self.events

@@ -42,8 +42,8 @@ def compare(old: Config, new: Config) -> ConfigChanges:
     for key in Config.model_fields:
         if old_fields.get(key) == new_fields.get(key):
             continue
-        if key == "http":
-            restart.append("http")
+        if key in ("http", "classify"):  # classifiers are loaded once, at start
+            restart.append(key)
         else:
             applied.append(key)
     return ConfigChanges(tuple(applied), tuple(restart), _changed_cameras(old, new))

@@ -1,0 +1,204 @@
+"""The classification stage: crops of tracks go to a worker thread through a bounded queue.
+
+The pipeline thread only decides which tracks deserve a crop (:meth:`ClassifyStage.observe`)
+and takes finished votes back onto the tracks between frames (:meth:`ClassifyStage.apply`);
+cropping, resizing and inference run on the worker. A full queue drops the crop (counted) and
+the track tries again on a later sighting.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from edgecam.classify.config import ClassifierConfig
+from edgecam.classify.crop import box_pixels, crop_rgb
+from edgecam.classify.model import Classifier
+from edgecam.classify.vote import SubLabel, TrackVotes, note_run, should_run, tally
+from edgecam.types import Box, Frame, Image
+
+log = logging.getLogger(__name__)
+
+QUEUE_DEPTH = 8
+"""Crops waiting for the worker; more are dropped (a burst of new tracks, a slow CPU)."""
+
+
+class Classifiable(Protocol):
+    """What the stage reads and writes on a track (``edgecam.track.Track`` has it)."""
+
+    label: str
+    box: Box
+    confirmed: bool
+    seen_now: bool
+    votes: object | None
+    sub_label: str | None
+    sub_score: float | None
+    sub_top: tuple[tuple[str, float], ...]
+    sub_scientific: str | None
+
+    @property
+    def score(self) -> float:
+        """The latest detection score."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A classifier in use: its config and the loaded model."""
+
+    config: ClassifierConfig
+    model: Classifier
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    entry: Entry
+    image: Image
+    box: Box
+    track: Classifiable
+    votes: TrackVotes
+
+
+def full_frame(frame: Frame) -> Image:
+    """Where crops come from by default: the frame the detector saw, at its full size.
+
+    A camera with a larger stream than the analysed one (a Pi camera's main stream) can hand the
+    stage a function returning that image instead (``crop_source``).
+    """
+    return frame.image
+
+
+class ClassifyStage:
+    """Classifies tracks of the labels its classifiers apply to, off the detector's thread."""
+
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        crop_source: Callable[[Frame], Image] = full_frame,
+        depth: int = QUEUE_DEPTH,
+    ) -> None:
+        self.entries = list(entries)
+        self._by_label = {label: e for e in self.entries for label in e.config.applies_to}
+        self.crop_source = crop_source
+        self._jobs: queue.Queue[_Job | None] = queue.Queue(maxsize=depth)
+        self._done: deque[tuple[Classifiable, SubLabel]] = deque()
+        self.runs = 0
+        """Crops classified."""
+        self.dropped = 0
+        """Crops dropped because the queue was full."""
+        self.too_small = 0
+        """Sightings skipped because the box was under ``min_box``."""
+        self.invoke_ms = 0.0
+        """Moving average of one classifier invoke."""
+        self._thread = threading.Thread(target=self._run, name="edgecam-classify", daemon=True)
+        self._started = False
+
+    def observe(self, frame: Frame, tracks: Sequence[Classifiable]) -> None:
+        """After tracking (pipeline thread): queue crops of the tracks that deserve one."""
+        by_label = self._by_label
+        image: Image | None = None
+        for track in tracks:
+            entry = by_label.get(track.label)
+            if entry is None or not track.seen_now or not track.confirmed:
+                continue
+            votes = track.votes
+            if not isinstance(votes, TrackVotes):
+                votes = track.votes = TrackVotes()
+            cfg = entry.config
+            width, height = frame.size
+            box = track.box
+            area = (box[2] - box[0]) * (box[3] - box[1])
+            if not should_run(votes, area, track.score, frame.mono, cfg.max_runs):
+                continue
+            if box_pixels(box, width, height) < cfg.min_box:
+                self.too_small += 1
+                continue
+            if image is None:
+                image = self.crop_source(frame)
+            self._submit(_Job(entry, image, box, track, votes), area, track.score, frame.mono)
+
+    def _submit(self, job: _Job, area: float, score: float, now: float) -> None:
+        if not self._started:
+            self._started = True
+            self._thread.start()
+        # Noted before the put: the worker may finish the job before put_nowait returns.
+        note_run(job.votes, area, score, now)
+        try:
+            self._jobs.put_nowait(job)
+        except queue.Full:
+            self.dropped += 1
+            job.votes.sent -= 1
+            job.votes.pending = False
+
+    def apply(self) -> int:
+        """Put finished votes on their tracks (pipeline thread, before the rules); how many."""
+        done = self._done
+        count = 0
+        while done:
+            track, result = done.popleft()
+            track.sub_label = result.label
+            track.sub_score = result.score if result.label is not None else None
+            track.sub_top = result.top
+            track.sub_scientific = result.scientific
+            count += 1
+        return count
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                self._classify(job)
+            except Exception:  # one bad crop must not end the worker
+                log.exception("classify: a crop failed")
+            finally:
+                job.votes.pending = False
+
+    def _classify(self, job: _Job) -> None:
+        model, cfg = job.entry.model, job.entry.config
+        crop = crop_rgb(job.image, job.box, model.size, cfg.margin)
+        probabilities = model.classify(crop)
+        self.invoke_ms += (model.last_ms - self.invoke_ms) * (0.2 if self.runs else 1.0)
+        self.runs += 1
+        job.votes.add(probabilities)
+        assert job.votes.sums is not None
+        result = tally(job.votes.sums, job.votes.runs, model.classes, cfg.threshold)
+        self._done.append((job.track, result))
+
+    def stats(self) -> dict[str, object]:
+        """Counters for the stats payload and metrics."""
+        return {
+            "classified": self.runs,
+            "dropped": self.dropped,
+            "too_small": self.too_small,
+            "queued": self._jobs.qsize(),
+            "invoke_ms": round(self.invoke_ms, 2),
+        }
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Let the worker finish what is queued and end."""
+        if self._started:
+            try:
+                self._jobs.put(None, timeout=timeout)
+            except queue.Full:
+                return
+            self._thread.join(timeout)
+
+
+def load_stage(
+    configs: Sequence[ClassifierConfig], crop_source: Callable[[Frame], Image] = full_frame
+) -> ClassifyStage | None:
+    """The stage for a config's classifiers, or None when there are none."""
+    if not configs:
+        return None
+    entries = [
+        Entry(cfg, Classifier(cfg.model_file(), cfg.classes_file(), cfg.threads)) for cfg in configs
+    ]
+    for entry in entries:
+        log.info(
+            "classifier %s (%d classes) on %s", entry.config.title, len(entry.model.classes),
+            ", ".join(entry.config.applies_to),
+        )  # fmt: skip
+    return ClassifyStage(entries, crop_source)
