@@ -39,7 +39,7 @@ def crop_rgb(image: Image, box: Box, size: tuple[int, int], margin: float) -> Im
     right, bottom = min(w, x0 + side), min(h, y0 + side)
     region = image[top:bottom, left:right]
     if right - left < side or bottom - top < side:
-        region = cv2.copyMakeBorder(
+        region = cv2.copyMakeBorder(  # type: ignore[assignment]
             region, top - y0, y0 + side - bottom, left - x0, x0 + side - right,
             cv2.BORDER_REPLICATE,
         )  # fmt: skip

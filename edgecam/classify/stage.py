@@ -134,8 +134,14 @@ class ClassifyStage:
             job.votes.sent -= 1
             job.votes.pending = False
 
-    def apply(self) -> int:
-        """Put finished votes on their tracks (pipeline thread, before the rules); how many."""
+    def apply(self, settle: bool = False) -> int:
+        """Put finished votes on their tracks (pipeline thread, before the rules); how many.
+
+        ``settle`` first waits for every queued crop: a recording analysed frame by frame then
+        gives the same events on every run and machine, however fast the classifier is.
+        """
+        if settle and self._started:
+            self._jobs.join()
         done = self._done
         count = 0
         while done:
@@ -155,6 +161,7 @@ class ClassifyStage:
                 log.exception("classify: a crop failed")
             finally:
                 job.votes.pending = False
+                self._jobs.task_done()
 
     def _classify(self, job: _Job) -> None:
         model, cfg = job.entry.model, job.entry.config

@@ -312,7 +312,9 @@ class Pipeline:
         cam.last_detections = detections
         self.heartbeat = time.monotonic()
         if (stage := self.classify) is not None:
-            stage.apply()  # votes finished since the last frame, before the rules read them
+            # Votes finished since the last frame, before the rules read them; a recording
+            # analysed frame by frame waits for them (time is data: same events every run).
+            stage.apply(settle=cam.slot.lossless)
         found = self.engine.process(frame, detections)
         if stage is not None:
             stage.observe(frame, self.engine.tracks(frame.camera))
