@@ -1,6 +1,6 @@
 """The events API, independent of the web framework: queries, JSON bodies and byte ranges.
 
-``GET /api/events?camera=&rule=&since=&limit=``, ``/api/events/<id>``,
+``GET /api/events?camera=&rule=&since=&limit=&sub_label=``, ``/api/events/<id>``,
 ``/api/events/<id>/snapshot.jpg`` and ``/api/events/<id>/clip.mp4`` (served with HTTP range
 requests by the web server, so browsers can seek). docs/events.md documents the JSON.
 """
@@ -37,18 +37,24 @@ class Query:
     rule: str | None = None
     since: str | None = None
     limit: int = DEFAULT_LIMIT
+    sub_label: str | None = None
 
 
 def parse_query(params: Mapping[str, str]) -> Query:
     """Validate the query string; :class:`ApiError` (400) naming the bad parameter."""
-    unknown = sorted(set(params) - {"camera", "rule", "since", "limit"})
+    unknown = sorted(set(params) - {"camera", "rule", "since", "limit", "sub_label"})
     if unknown:
-        raise ApiError(400, f"unknown parameter {unknown[0]!r}; use camera, rule, since, limit")
+        raise ApiError(
+            400, f"unknown parameter {unknown[0]!r}; use camera, rule, since, limit, sub_label"
+        )
     limit = params.get("limit", str(DEFAULT_LIMIT))
     if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIMIT:
         raise ApiError(400, f"limit must be a whole number from 1 to {MAX_LIMIT}")
     since = params.get("since")
-    return Query(params.get("camera"), params.get("rule"), _since(since), int(limit))
+    return Query(
+        params.get("camera"), params.get("rule"), _since(since), int(limit),
+        params.get("sub_label"),
+    )  # fmt: skip
 
 
 def _since(value: str | None) -> str | None:
@@ -76,6 +82,8 @@ def event_json(event: StoredEvent, base: str = "") -> dict[str, object]:
     out["start"] = event.start
     out["end"] = event.end
     out["ongoing"] = event.kind == "start" and event.end is None
+    if event.sub_label is not None:
+        out["sub_label"] = event.sub_label  # the end's vote when the start had none yet
     if event.end_event is not None:
         out["end_event"] = {k: v for k, v in event.end_event.items() if k != "clip"}
     snapshot = event.snapshot is not None and event.snapshot.is_file()

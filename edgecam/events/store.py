@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS events (
     end_event TEXT,
     snapshot TEXT,
     clip TEXT,
-    clip_info TEXT
+    clip_info TEXT,
+    sub_label TEXT
 );
 CREATE INDEX IF NOT EXISTS events_camera_rule ON events (camera, rule, seq);
 CREATE INDEX IF NOT EXISTS events_start ON events (start_ts);
@@ -59,6 +60,8 @@ class StoredEvent:
     snapshot: Path | None
     clip: Path | None
     clip_info: dict[str, Any] | None
+    sub_label: str | None = None
+    """What a classifier named the object (the end event's vote, else the start's)."""
 
 
 class EventStore:
@@ -77,6 +80,9 @@ class EventStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
+        if "sub_label" not in columns:  # a store made before classifiers: add the column
+            self._db.execute("ALTER TABLE events ADD COLUMN sub_label TEXT")
         self._seq = 0
 
     # -- the sink side (pipeline and snapshot threads) ------------------------------------------
@@ -96,9 +102,9 @@ class EventStore:
         end = event.ts if event.type == "count" else None
         self._db.execute(
             "INSERT OR IGNORE INTO events (id, camera, rule, kind, track_id, start_ts, end_ts, "
-            "event, clip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "event, clip, sub_label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (event.id, event.camera, event.rule, event.type, event.track_id, event.ts, end, data,
-             clip),
+             clip, event.sub_label),
         )  # fmt: skip
         self._seq += 1
         if self._seq % 100 == 1:
@@ -116,8 +122,9 @@ class EventStore:
                 return
             target = row[0]
         self._db.execute(
-            "UPDATE events SET end_ts = ?, end_event = ?, clip = COALESCE(clip, ?) WHERE id = ?",
-            (event.ts, data, clip, target),
+            "UPDATE events SET end_ts = ?, end_event = ?, clip = COALESCE(clip, ?), "
+            "sub_label = COALESCE(?, sub_label) WHERE id = ?",
+            (event.ts, data, clip, event.sub_label, target),
         )
 
     def snapshot(self, camera: str, rule: str, jpeg: bytes) -> None:
@@ -206,10 +213,12 @@ class EventStore:
         rule: str | None = None,
         since: str | None = None,
         limit: int = 50,
+        sub_label: str | None = None,
     ) -> list[StoredEvent]:
-        """Occurrences, newest first, filtered by camera, rule and start time (ISO 8601 UTC)."""
+        """Occurrences, newest first, filtered by camera, rule, start time (ISO 8601 UTC) and
+        sub label."""
         where, args = [], []
-        for column, value in (("camera", camera), ("rule", rule)):
+        for column, value in (("camera", camera), ("rule", rule), ("sub_label", sub_label)):
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
@@ -239,7 +248,10 @@ class EventStore:
         )  # fmt: skip
 
 
-_COLUMNS = "id, camera, rule, kind, start_ts, end_ts, event, end_event, snapshot, clip, clip_info"
+_COLUMNS = (
+    "id, camera, rule, kind, start_ts, end_ts, event, end_event, snapshot, clip, clip_info, "
+    "sub_label"
+)
 
 
 def _stored(row: tuple[Any, ...]) -> StoredEvent:
@@ -250,5 +262,5 @@ def _stored(row: tuple[Any, ...]) -> StoredEvent:
         id=row[0], camera=row[1], rule=row[2], kind=row[3], start=row[4], end=row[5],
         event=json.loads(row[6]), end_event=parsed(row[7]),
         snapshot=Path(row[8]) if row[8] else None, clip=Path(row[9]) if row[9] else None,
-        clip_info=parsed(row[10]),
+        clip_info=parsed(row[10]), sub_label=row[11],
     )  # fmt: skip

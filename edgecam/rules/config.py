@@ -163,10 +163,11 @@ class CountRuleConfig(RuleBase):
 
     @model_validator(mode="after")
     def _one_target(self) -> CountRuleConfig:
-        if self.line is not None and self.zone is not None:
-            raise ValueError("a count rule takes one of line or zone, not both")
-        if self.by is None and self.line is None and self.zone is None:
-            raise ValueError("a count rule needs exactly one of line or zone (or by: sub_label)")
+        both = self.line is not None and self.zone is not None
+        if both or (self.by is None and self.line is None and self.zone is None):
+            raise ValueError(
+                "a count rule needs exactly one of line or zone (by: sub_label: at most one)"
+            )
         return self
 
 

@@ -40,7 +40,9 @@ async def events(request: Request) -> Response:
         query = api.parse_query(params)
     except api.ApiError as err:
         return error(err.status, str(err))
-    found = await run_in_threadpool(store.query, query.camera, query.rule, query.since, query.limit)
+    found = await run_in_threadpool(
+        store.query, query.camera, query.rule, query.since, query.limit, query.sub_label
+    )
     return JSONResponse({"events": [api.event_json(e) for e in found]}, headers=NO_STORE)
 
 
