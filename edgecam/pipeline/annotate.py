@@ -76,9 +76,8 @@ def render_snapshot(
     if event.box is not None:
         _boxes(drawn, [event.box], _EVENT, thick + 1)
         x, y = to_pixel(event.box[:2], w, h)
-        caption = " ".join(
-            s for s in (event.label, f"#{event.track_id}" if event.track_id else None) if s
-        )
+        track = f"#{event.track_id}" if event.track_id else None
+        caption = " ".join(s for s in (event.label, event.sub_label, track) if s)
         cv2.putText(drawn, caption, (x, max(12, y - 4)), 0, 0.45, _EVENT[::-1], 1)
     title = f"{event.rule} {event.type}" + (f" {event.direction}" if event.direction else "")
     cv2.putText(drawn, title, (6, 18), 0, 0.55, (255, 255, 255), 2)

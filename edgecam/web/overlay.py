@@ -52,7 +52,8 @@ def draw_overlay(
         _label(out, f"{det.label} {det.score:.2f}", p0, _BOX)
     for track in tracks:
         p0 = _px(track.box[:2], w, h)
-        _label(out, f"#{track.id}", (p0[0], _px(track.box[2:], w, h)[1] + 16), _TRACK)
+        text = f"#{track.id} {track.sub_label}" if track.sub_label else f"#{track.id}"
+        _label(out, text, (p0[0], _px(track.box[2:], w, h)[1] + 16), _TRACK)
     return out
 
 

@@ -36,7 +36,7 @@ function showRules(rules) {
 function showEvents(events) {
   if (!events.length) return;
   const items = events.map((e) => {
-    const what = [e.type, e.label, e.track_id != null ? `#${e.track_id}` : "", e.direction || "", e.count != null ? `count ${e.count}` : ""];
+    const what = [e.type, e.label, e.sub_label ? `(${e.sub_label})` : "", e.track_id != null ? `#${e.track_id}` : "", e.direction || "", e.count != null ? `count ${e.count}` : ""];
     const node = edgecam.el("div", { class: "event" },
       edgecam.el("div", { text: `${e.ts.replace("T", " ").replace("Z", "")} ${e.camera}/${e.rule}` }),
       edgecam.el("div", { class: "muted", text: what.filter(Boolean).join(" ") }));
