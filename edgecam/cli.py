@@ -68,7 +68,9 @@ def _parser() -> argparse.ArgumentParser:
         "--all", action="store_true", help="every built-in model in turn (CPU; not with --model)"
     )
 
-    models = sub.add_parser("models", help="list the built-in models (with invoke time here)")
+    models = sub.add_parser(
+        "models", help="list the built-in models and classifiers (with invoke time here)"
+    )
     models.add_argument("--json", action="store_true", help="one JSON object per line")
     models.add_argument("--no-time", action="store_true", help="skip timing each model")
 
@@ -215,14 +217,19 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 def _cmd_models(args: argparse.Namespace) -> int:
     from edgecam import bundled
+    from edgecam.classify.catalog import describe_classifier, format_classifiers
+    from edgecam.classify.config import CLASSIFIERS
     from edgecam.detect.catalog import describe, format_rows
 
     rows = [describe(model, timed=not args.no_time) for model in bundled.BUILTINS.values()]
+    classifiers = [describe_classifier(c, timed=not args.no_time) for c in CLASSIFIERS.values()]
     if args.json:
-        for row in rows:
+        for row in [*rows, *classifiers]:
             print(json.dumps(row))
     else:
         print(format_rows(rows))
+        print("\nClassifiers (classify:, edgecam detect --classify):\n")
+        print(format_classifiers(classifiers))
     return 0
 
 

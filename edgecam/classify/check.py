@@ -17,7 +17,7 @@ Loc = tuple[str | int, ...]
 Problem = tuple[Loc, str]
 
 
-def _plain_interpreter(path: Path) -> Any:
+def plain_interpreter(path: Path) -> Any:
     """The model on the plain CPU kernels (no XNNPACK weight packing: it loads fast)."""
     from edgecam.detect.model import check_model_file
     from edgecam.detect.runtime import find_runtime
@@ -41,7 +41,7 @@ def _plain_interpreter(path: Path) -> Any:
 def inspect_classifier(config: ClassifierConfig) -> list[ClassName]:
     """The classifier's classes; ModelError if the model or its class file is unfit."""
     path = config.model_file()
-    interpreter = _plain_interpreter(path)
+    interpreter = plain_interpreter(path)
     _, _, outputs = read_contract(interpreter, path)
     return read_classes(config.classes_file(), outputs)
 
