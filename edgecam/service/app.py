@@ -35,7 +35,7 @@ from edgecam.publish.base import EventSink, SendsCommands, Startable
 from edgecam.rules.engine import RuleEngine
 from edgecam.service.build import Builders, close_sinks
 from edgecam.service.logs import set_level
-from edgecam.service.metrics import ServiceCollector, latency_histogram
+from edgecam.service.metrics import ClassifyCollector, ServiceCollector, latency_histogram
 from edgecam.service.notify import Notifier
 from edgecam.service.recording import EventsCollector, build_events
 from edgecam.service.reload import ConfigChanges, compare, failure, swap_captures
@@ -117,6 +117,9 @@ class Service:
             self.pipeline, self.detector, config.health.stale_after, events=self.events
         )
         self.registry.register(ServiceCollector(self.state.figures))
+        self.registry.register(
+            ClassifyCollector(lambda: classify.stats() if classify is not None else None)
+        )
         self.registry.register(EventsCollector(self.events))
         reload = self.reload if config_path is not None else None
         self.supervisor = Supervisor(self.state, self.notifier, reload)

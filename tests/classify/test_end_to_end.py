@@ -84,3 +84,6 @@ def test_birds_are_named_filtered_and_tallied(
     assert _retained(subscriber, f"{topic}/scarlet_macaw") == b"1"
     assert _retained(subscriber, f"{BASE}/feeder/macaw/sub_label") == MACAW.encode()
     assert _retained(subscriber, f"{BASE}/feeder/any_bird/sub_label") == MACAW.encode()
+    stats = json.loads(_retained(subscriber, f"{BASE}/stats") or b"{}")
+    assert stats["classify"]["classified"] >= 4  # a few crops per bird
+    assert stats["classify"]["dropped"] == 0

@@ -107,3 +107,20 @@ def test_home_assistant_gets_a_sub_label_sensor_per_classified_rule() -> None:
     tally = next(m for m in messages if m.topic.endswith("/feeder__species/config"))
     assert tally.config["state_topic"] == "edgecam/pi/feeder/species/count"
     assert not any("__species__in" in m.topic for m in messages)  # no direction sensors
+
+
+def test_the_stage_counters_are_prometheus_metrics() -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from edgecam.service.metrics import ClassifyCollector
+
+    registry = CollectorRegistry()
+    figures = {"classified": 7, "dropped": 2, "too_small": 1, "queued": 0, "invoke_ms": 12.5}
+    registry.register(ClassifyCollector(lambda: figures))
+    text = generate_latest(registry).decode()
+    assert "edgecam_classify_crops_total 7.0" in text
+    assert "edgecam_classify_dropped_total 2.0" in text
+    assert "edgecam_classify_invoke_ms 12.5" in text
+    empty = CollectorRegistry()
+    empty.register(ClassifyCollector(lambda: None))
+    assert "classify" not in generate_latest(empty).decode()
