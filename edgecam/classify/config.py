@@ -73,6 +73,12 @@ class ClassifierConfig(StrictModel):
     """Context added around the box on each side, as a fraction of its longer side."""
     threads: int = Field(default=1, ge=1, le=16)
     """CPU threads of this classifier's interpreter (off the detector's thread, on its own)."""
+    budget: float | None = Field(default=None, gt=0.0, le=1.0)
+    """The share of one CPU core this classifier may keep busy on a live camera: after a crop
+    that took t seconds it waits t * (1 / budget - 1) before the next. Default: 1 (a whole core)
+    when the machine has a core to spare beyond the detector's threads and capture (a Pi 4 or 5
+    with the default 2 threads), else 0.05, so detection slows by a few per cent at most.
+    Recordings analysed frame by frame (``pace: every``) are not limited."""
 
     @field_validator("name")
     @classmethod

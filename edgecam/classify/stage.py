@@ -9,8 +9,10 @@ the track tries again on a later sighting.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +28,9 @@ log = logging.getLogger(__name__)
 
 QUEUE_DEPTH = 8
 """Crops waiting for the worker; more are dropped (a burst of new tracks, a slow CPU)."""
+SHARED_CORE_BUDGET = 0.05
+"""The default share of a core when the classifier shares the detector's cores: inference on
+every core means each ms the classifier takes is a ms the detector loses."""
 
 
 class Classifiable(Protocol):
@@ -46,12 +51,26 @@ class Classifiable(Protocol):
         """The latest detection score."""
 
 
-@dataclass(frozen=True, slots=True)
 class Entry:
-    """A classifier in use: its config and the loaded model."""
+    """A classifier in use: its config, the loaded model, and its CPU budget's state."""
 
-    config: ClassifierConfig
-    model: Classifier
+    __slots__ = ("budget", "busy", "config", "model", "next_at")
+
+    def __init__(self, config: ClassifierConfig, model: Classifier, budget: float = 1.0) -> None:
+        self.config = config
+        self.model = model
+        self.budget = budget
+        """Share of one core its crops may take on a live camera."""
+        self.busy = False
+        """A crop of this classifier is queued or running (live cameras: one at a time)."""
+        self.next_at = 0.0
+        """Monotonic time before which no new crop starts (the budget's wait)."""
+
+
+def default_budget(detector_threads: int, cores: int | None = None) -> float:
+    """A whole core when one is spare beyond the detector's threads and capture, else 5 %."""
+    cores = cores if cores is not None else os.cpu_count() or 1
+    return 1.0 if cores >= detector_threads + 2 else SHARED_CORE_BUDGET
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,34 +111,52 @@ class ClassifyStage:
         """Crops dropped because the queue was full."""
         self.too_small = 0
         """Sightings skipped because the box was under ``min_box``."""
+        self.tracks = 0
+        """Tracks that had at least one crop queued."""
         self.invoke_ms = 0.0
         """Moving average of one classifier invoke."""
+        self.cpu_s = 0.0
+        """CPU seconds the worker spent on crops (cropping, resizing, inference)."""
         self._thread = threading.Thread(target=self._run, name="edgecam-classify", daemon=True)
         self._started = False
 
-    def observe(self, frame: Frame, tracks: Sequence[Classifiable]) -> None:
-        """After tracking (pipeline thread): queue crops of the tracks that deserve one."""
+    def observe(self, frame: Frame, tracks: Sequence[Classifiable], settle: bool = False) -> None:
+        """After tracking (pipeline thread): queue crops of the tracks that deserve one.
+
+        On a live camera each classifier has one crop in flight at a time, within its CPU
+        budget, given to the track classified least so far; with ``settle`` (a recording
+        analysed frame by frame) every track that deserves a crop gets one.
+        """
         by_label = self._by_label
         image: Image | None = None
+        now = 0.0 if settle else time.monotonic()
+        chosen: list[tuple[Entry, Classifiable, TrackVotes, float]] = []
         for track in tracks:
             entry = by_label.get(track.label)
             if entry is None or not track.seen_now or not track.confirmed:
                 continue
+            if not settle and (entry.busy or now < entry.next_at):
+                continue
             votes = track.votes
             if not isinstance(votes, TrackVotes):
                 votes = track.votes = TrackVotes()
-            cfg = entry.config
-            width, height = frame.size
             box = track.box
             area = (box[2] - box[0]) * (box[3] - box[1])
-            if not should_run(votes, area, track.score, frame.mono, cfg.max_runs):
+            if not should_run(votes, area, track.score, frame.mono, entry.config.max_runs):
                 continue
-            if box_pixels(box, width, height) < cfg.min_box:
+            width, height = frame.size
+            if box_pixels(box, width, height) < entry.config.min_box:
                 self.too_small += 1
                 continue
+            if settle:
+                chosen.append((entry, track, votes, area))
+            else:
+                chosen = _fewest_runs(chosen, entry, track, votes, area)
+        for entry, track, votes, area in chosen:
             if image is None:
                 image = self.crop_source(frame)
-            self._submit(_Job(entry, image, box, track, votes), area, track.score, frame.mono)
+            entry.busy = not settle
+            self._submit(_Job(entry, image, track.box, track, votes), area, track.score, frame.mono)
 
     def _submit(self, job: _Job, area: float, score: float, now: float) -> None:
         if not self._started:
@@ -133,6 +170,10 @@ class ClassifyStage:
             self.dropped += 1
             job.votes.sent -= 1
             job.votes.pending = False
+            job.entry.busy = False
+            return
+        if job.votes.sent == 1:
+            self.tracks += 1
 
     def apply(self, settle: bool = False) -> int:
         """Put finished votes on their tracks (pipeline thread, before the rules); how many.
@@ -164,9 +205,18 @@ class ClassifyStage:
                 self._jobs.task_done()
 
     def _classify(self, job: _Job) -> None:
-        model, cfg = job.entry.model, job.entry.config
-        crop = crop_rgb(job.image, job.box, model.size, cfg.margin)
-        probabilities = model.classify(crop)
+        entry = job.entry
+        model, cfg = entry.model, entry.config
+        start, cpu = time.monotonic(), time.thread_time()
+        try:
+            crop = crop_rgb(job.image, job.box, model.size, cfg.margin)
+            probabilities = model.classify(crop)
+        finally:
+            end = time.monotonic()
+            # One interpreter thread runs on this thread: its CPU time is the crop's whole cost.
+            self.cpu_s += time.thread_time() - cpu
+            entry.next_at = end + (end - start) * (1.0 / entry.budget - 1.0)
+            entry.busy = False
         self.invoke_ms += (model.last_ms - self.invoke_ms) * (0.2 if self.runs else 1.0)
         self.runs += 1
         job.votes.add(probabilities)
@@ -178,10 +228,12 @@ class ClassifyStage:
         """Counters for the stats payload and metrics."""
         return {
             "classified": self.runs,
+            "tracks": self.tracks,
             "dropped": self.dropped,
             "too_small": self.too_small,
             "queued": self._jobs.qsize(),
             "invoke_ms": round(self.invoke_ms, 2),
+            "cpu_s": round(self.cpu_s, 3),
         }
 
     def close(self, timeout: float = 5.0) -> None:
@@ -195,17 +247,43 @@ class ClassifyStage:
 
 
 def load_stage(
-    configs: Sequence[ClassifierConfig], crop_source: Callable[[Frame], Image] = full_frame
+    configs: Sequence[ClassifierConfig],
+    detector_threads: int = 2,
+    crop_source: Callable[[Frame], Image] = full_frame,
 ) -> ClassifyStage | None:
     """The stage for a config's classifiers, or None when there are none."""
     if not configs:
         return None
+    spare = default_budget(detector_threads)
     entries = [
-        Entry(cfg, Classifier(cfg.model_file(), cfg.classes_file(), cfg.threads)) for cfg in configs
+        Entry(
+            cfg,
+            Classifier(cfg.model_file(), cfg.classes_file(), cfg.threads),
+            cfg.budget if cfg.budget is not None else spare,
+        )
+        for cfg in configs
     ]
     for entry in entries:
         log.info(
-            "classifier %s (%d classes) on %s", entry.config.title, len(entry.model.classes),
-            ", ".join(entry.config.applies_to),
+            "classifier %s (%d classes) on %s, up to %g of a CPU core",
+            entry.config.title, len(entry.model.classes), ", ".join(entry.config.applies_to),
+            entry.budget,
         )  # fmt: skip
     return ClassifyStage(entries, crop_source)
+
+
+def _fewest_runs(
+    chosen: list[tuple[Entry, Classifiable, TrackVotes, float]],
+    entry: Entry,
+    track: Classifiable,
+    votes: TrackVotes,
+    area: float,
+) -> list[tuple[Entry, Classifiable, TrackVotes, float]]:
+    """Keep, per classifier, the candidate with the fewest crops so far (new tracks first)."""
+    for index, (other, _, other_votes, _) in enumerate(chosen):
+        if other is entry:
+            if votes.sent < other_votes.sent:
+                chosen[index] = (entry, track, votes, area)
+            return chosen
+    chosen.append((entry, track, votes, area))
+    return chosen

@@ -317,7 +317,7 @@ class Pipeline:
             stage.apply(settle=cam.slot.lossless)
         found = self.engine.process(frame, detections)
         if stage is not None:
-            stage.observe(frame, self.engine.tracks(frame.camera))
+            stage.observe(frame, self.engine.tracks(frame.camera), settle=cam.slot.lossless)
         if found:
             events = self._with_clips(frame, found)
             self._emit(events)

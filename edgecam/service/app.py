@@ -92,7 +92,9 @@ class Service:
         self.reloads = 0
         """Reloads applied so far."""
         histogram = latency_histogram(self.registry)
-        classify = load_stage(config.classify)  # before anything that would need closing
+        classify = load_stage(
+            config.classify, config.model.threads
+        )  # before anything that would need closing
         self.detector = GuardedDetector(
             lambda: builders.detector(config),
             config.health.invoke_timeout,
