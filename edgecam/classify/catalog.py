@@ -9,8 +9,7 @@ from edgecam.classify.model import IGNORED, read_classes
 
 def describe_classifier(builtin: BuiltinClassifier, timed: bool = True) -> dict[str, object]:
     """One built-in classifier as a JSON-able row (``invoke_ms``: this CPU, one thread)."""
-    from edgecam.classify.check import plain_interpreter
-    from edgecam.classify.model import read_contract
+    from edgecam.classify.model import plain_interpreter, read_contract
     from edgecam.detect.catalog import invoke_ms, quantization
 
     path = bundled.model_file(builtin.file)

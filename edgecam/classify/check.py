@@ -4,38 +4,15 @@ files that fit them, and detector labels the detector can produce (run by check-
 from __future__ import annotations
 
 import difflib
-import sys
 from collections.abc import Collection, Sequence
-from pathlib import Path
 from typing import Any
 
 from edgecam.classify.config import ClassifierConfig
-from edgecam.classify.model import ClassName, read_classes, read_contract
-from edgecam.errors import EdgecamError, ModelError
+from edgecam.classify.model import ClassName, plain_interpreter, read_classes, read_contract
+from edgecam.errors import EdgecamError
 
 Loc = tuple[str | int, ...]
 Problem = tuple[Loc, str]
-
-
-def plain_interpreter(path: Path) -> Any:
-    """The model on the plain CPU kernels (no XNNPACK weight packing: it loads fast)."""
-    from edgecam.detect.model import check_model_file
-    from edgecam.detect.runtime import find_runtime
-
-    data = check_model_file(path)
-    runtime = find_runtime()
-    module = sys.modules[runtime.interpreter_class.__module__]
-    resolver = getattr(module, "OpResolverType", None)
-    options: dict[str, Any] = {}
-    if resolver is not None:
-        options["experimental_op_resolver_type"] = resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-    try:
-        interpreter = runtime.interpreter_class(model_content=data, num_threads=1, **options)
-        interpreter.allocate_tensors()
-    except (ValueError, RuntimeError) as err:
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ModelError(f"model file {path} cannot be loaded: {reason}") from err
-    return interpreter
 
 
 def inspect_classifier(config: ClassifierConfig) -> list[ClassName]:

@@ -7,6 +7,7 @@ A classifier has one image input ``[1, H, W, 3]`` (uint8, int8 or float32) and o
 from __future__ import annotations
 
 import re
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,8 +101,34 @@ def read_contract(interpreter: Any, path: Path) -> tuple[InputContract, int, int
     return InputContract(d["index"], ishape[1], ishape[2], table), outputs[0]["index"], shape[1]
 
 
+def plain_interpreter(path: Path, data: bytes | None = None) -> Any:
+    """The model on the plain CPU kernels (no XNNPACK weight packing: it loads fast, and its
+    operators keep their names)."""
+    from edgecam.detect.model import check_model_file
+    from edgecam.detect.runtime import find_runtime
+
+    data = data if data is not None else check_model_file(path)
+    runtime = find_runtime()
+    module = sys.modules[runtime.interpreter_class.__module__]
+    resolver = getattr(module, "OpResolverType", None)
+    options: dict[str, Any] = {}
+    if resolver is not None:
+        options["experimental_op_resolver_type"] = resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    try:
+        interpreter = runtime.interpreter_class(model_content=data, num_threads=1, **options)
+        interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ModelError(f"model file {path} cannot be loaded: {reason}") from err
+    return interpreter
+
+
 PROBABILITY_OPS = frozenset({"SOFTMAX", "LOGISTIC"})
 """Last operators whose output is already probabilities (anything else: logits)."""
+
+
+PASS_THROUGH_OPS = frozenset({"DEQUANTIZE", "QUANTIZE", "RESHAPE", "SQUEEZE"})
+"""Operators after the softmax that keep its meaning (an int8 rebuild dequantizes its output)."""
 
 
 def ends_in_probabilities(interpreter: Any, output: int) -> bool:
@@ -110,9 +137,18 @@ def ends_in_probabilities(interpreter: Any, output: int) -> bool:
         ops = interpreter._get_ops_details()
     except (AttributeError, ValueError, RuntimeError):  # a runtime without it: judge by values
         return False
-    return any(
-        op["op_name"] in PROBABILITY_OPS for op in ops if output in [int(v) for v in op["outputs"]]
-    )
+    producers = {int(t): op for op in ops for t in op["outputs"]}
+    tensor = output
+    for _ in range(len(ops)):
+        op = producers.get(tensor)
+        if op is None:
+            return False
+        if op["op_name"] in PROBABILITY_OPS:
+            return True
+        if op["op_name"] not in PASS_THROUGH_OPS or len(op["inputs"]) == 0:
+            return False
+        tensor = int(op["inputs"][0])
+    return False
 
 
 def to_probabilities(
@@ -150,7 +186,8 @@ class Classifier:
         self.classes = read_classes(classes_path, outputs)
         detail = self._interpreter.get_output_details()[0]
         self._out_scale, self._out_zero = detail["quantization"]
-        self.probabilities = ends_in_probabilities(self._interpreter, self._output)
+        # Judged on the plain kernels: XNNPACK replaces the operators with its own nodes.
+        self.probabilities = ends_in_probabilities(plain_interpreter(path, data), self._output)
         """True when the model outputs probabilities; False: logits, put through a softmax."""
         self._buffer = np.empty((1, self.input.height, self.input.width, 3), self.input.table.dtype)
         self.last_ms = 0.0
