@@ -74,8 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     models.add_argument("--json", action="store_true", help="one JSON object per line")
     models.add_argument("--no-time", action="store_true", help="skip timing each model")
 
-    quant = sub.add_parser("quantize", help="make an int8 model from a float or uint8 SSD model")
-    quant.add_argument("model", metavar="MODEL", help="a .tflite SSD model or a built-in name")
+    quant = sub.add_parser(
+        "quantize", help="make an int8 model from a float or uint8 SSD model or classifier"
+    )
+    quant.add_argument(
+        "model", metavar="MODEL", help="a .tflite SSD model or classifier, or a built-in name"
+    )
     quant.add_argument(
         "--calibration", type=Path, action="append", default=[], metavar="DIR_OR_VIDEO",
         help="real frames: a folder of images/videos, an image or a video (repeatable)",
@@ -234,8 +238,17 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 
 def _cmd_quantize(args: argparse.Namespace) -> int:
+    from edgecam.classify.quantize import is_classifier, quantize_classifier_command, resolve
     from edgecam.detect.quantize import quantize_command
 
+    classifier = resolve(args.model)
+    path = Path(args.model)
+    if classifier is None and path.suffix == ".tflite" and path.is_file() and is_classifier(path):
+        classifier = path
+    if classifier is not None:
+        return quantize_classifier_command(
+            classifier, args.calibration, args.output, args.frames_per_video
+        )
     return quantize_command(args.model, args.calibration, args.output, args.frames_per_video)
 
 

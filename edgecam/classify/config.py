@@ -19,22 +19,27 @@ class BuiltinClassifier:
 
     name: str
     file: str
+    """Run on the CPU."""
     classes_file: str
     labels: tuple[str, ...]
     """Detector labels it applies to unless the config says otherwise (empty: must be given)."""
     summary: str
+    source_file: str | None = None
+    """Coral's uint8 model the CPU file was rebuilt from (what ``edgecam quantize`` reads, and
+    what an Edge TPU user compiles); None: ``file`` is Coral's own."""
 
 
 CLASSIFIERS: dict[str, BuiltinClassifier] = {
     c.name: c
     for c in (
         BuiltinClassifier(
-            "birds", "mobilenet_v2_1.0_224_inat_bird_quant.tflite", "inat_bird_labels.txt",
-            ("bird",), "MobileNetV2 1.0 224, 965 iNaturalist bird species (Coral, uint8)",
+            "birds", "mobilenet_v2_1.0_224_inat_bird_int8.tflite", "inat_bird_labels.txt",
+            ("bird",), "MobileNetV2 1.0 224, 964 iNaturalist bird species, int8 from Coral's uint8",
+            "mobilenet_v2_1.0_224_inat_bird_quant.tflite",
         ),
         BuiltinClassifier(
             "imagenet", "mobilenet_v2_1.0_224_quant.tflite", "imagenet_labels.txt",
-            (), "MobileNetV2 1.0 224, 1000 ImageNet classes (Coral, uint8)",
+            (), "MobileNetV2 1.0 224, 1000 ImageNet classes (Coral's uint8)",
         ),
     )
 }  # fmt: skip

@@ -46,7 +46,7 @@ def test_detect_names_the_chickadee_and_the_macaw() -> None:
         ("bird", "Black-capped Chickadee", "Poecile atricapillus"),
         ("bird", "Scarlet Macaw", "Ara macao"),
     ]
-    assert all(line["detections"][0]["sub_score"] >= 0.6 for line in lines)
+    assert all(line["detections"][0]["sub_score"] >= 0.6 for line in lines)  # 0.79, 0.66
 
 
 def test_crops_of_the_bird_boxes_name_the_species(birds: OneShot) -> None:
@@ -213,3 +213,15 @@ def test_bad_classifiers_fail_the_same_in_check_config_and_run(
     assert len(lines) == 1 and lines[0].split("bad.yaml:", 1)[1].startswith(expected), check.err
     assert "Traceback" not in check.err + run.err
     assert run.err.strip().splitlines()[-1] == check.err.strip().splitlines()[-1]
+
+
+def test_the_int8_birds_agree_with_coral_uint8_model() -> None:
+    labels = MODELS / "inat_bird_labels.txt"
+    int8 = Classifier(MODELS / "mobilenet_v2_1.0_224_inat_bird_int8.tflite", labels)
+    uint8 = Classifier(MODELS / "mobilenet_v2_1.0_224_inat_bird_quant.tflite", labels)
+    assert int8.input.table.dtype == np.int8 and int8.probabilities
+    for name, box in (("bird.bmp", BIRD_BOX), ("parrot.jpg", PARROT_BOX)):
+        crop = crop_rgb(read_image(DATA / name), box, int8.size, 0.1)
+        a, b = uint8.classify(crop), int8.classify(crop)
+        assert int(np.argmax(a)) == int(np.argmax(b))
+        assert abs(float(a.max()) - float(b.max())) < 0.1
