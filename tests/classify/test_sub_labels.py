@@ -124,3 +124,14 @@ def test_the_stage_counters_are_prometheus_metrics() -> None:
     empty = CollectorRegistry()
     empty.register(ClassifyCollector(lambda: None))
     assert "classify" not in generate_latest(empty).decode()
+
+
+def test_a_reload_with_other_classifiers_asks_for_a_restart() -> None:
+    from edgecam.config import parse_config
+    from edgecam.service.reload import compare
+
+    base = "cameras: {a: {source: {type: image, paths: [a.jpg]}}}\n"
+    old = parse_config(base)
+    new = parse_config(base + "classify: [{name: birds}]\n")
+    changes = compare(old, new)
+    assert changes.need_restart == ("classify",) and "classify" not in changes.applied
