@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ def test_detect_names_the_chickadee_and_the_macaw() -> None:
         ["detect", str(DATA / "bird.bmp"), str(DATA / "parrot.jpg"), "--classify", "birds"]
     )
     assert result.code == 0, result.err
-    lines = [__import__("json").loads(line) for line in result.out.splitlines()]
+    lines = [json.loads(line) for line in result.out.splitlines()]
     found = [(d["label"], d["sub_label"], d["scientific_name"]) for d in
              (line["detections"][0] for line in lines)]  # fmt: skip
     assert found == [

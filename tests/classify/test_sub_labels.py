@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from edgecam.event import Event
@@ -135,3 +136,11 @@ def test_a_reload_with_other_classifiers_asks_for_a_restart() -> None:
     new = parse_config(base + "classify: [{name: birds}]\n")
     changes = compare(old, new)
     assert changes.need_restart == ("classify",) and "classify" not in changes.applied
+
+
+def test_the_bird_feeder_example_checks() -> None:
+    from tests.helpers import run_edgecam
+
+    root = Path(__file__).resolve().parents[2]
+    result = run_edgecam(["check-config", str(root / "examples" / "bird-feeder.yaml")])
+    assert result.code == 0, result.err
