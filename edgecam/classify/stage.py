@@ -117,6 +117,8 @@ class ClassifyStage:
         """Moving average of one classifier invoke."""
         self.cpu_s = 0.0
         """CPU seconds the worker spent on crops (cropping, resizing, inference)."""
+        self._chosen: list[tuple[Entry, Classifiable, TrackVotes, float]] = []
+        """This frame's crops to queue (reused: no list per frame)."""
         self._thread = threading.Thread(target=self._run, name="edgecam-classify", daemon=True)
         self._started = False
 
@@ -130,7 +132,8 @@ class ClassifyStage:
         by_label = self._by_label
         image: Image | None = None
         now = 0.0 if settle else time.monotonic()
-        chosen: list[tuple[Entry, Classifiable, TrackVotes, float]] = []
+        chosen = self._chosen
+        chosen.clear()
         for track in tracks:
             entry = by_label.get(track.label)
             if entry is None or not track.seen_now or not track.confirmed:
@@ -151,7 +154,7 @@ class ClassifyStage:
             if settle:
                 chosen.append((entry, track, votes, area))
             else:
-                chosen = _fewest_runs(chosen, entry, track, votes, area)
+                _fewest_runs(chosen, entry, track, votes, area)
         for entry, track, votes, area in chosen:
             if image is None:
                 image = self.crop_source(frame)
@@ -278,12 +281,11 @@ def _fewest_runs(
     track: Classifiable,
     votes: TrackVotes,
     area: float,
-) -> list[tuple[Entry, Classifiable, TrackVotes, float]]:
+) -> None:
     """Keep, per classifier, the candidate with the fewest crops so far (new tracks first)."""
     for index, (other, _, other_votes, _) in enumerate(chosen):
         if other is entry:
             if votes.sent < other_votes.sent:
                 chosen[index] = (entry, track, votes, area)
-            return chosen
+            return
     chosen.append((entry, track, votes, area))
-    return chosen
