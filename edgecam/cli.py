@@ -1,10 +1,11 @@
-"""The ``edgecam`` command line (DESIGN.md, CLI): ``main(argv) -> exit code``."""
+"""The ``edgecam`` command line (docs/architecture.md, CLI): ``main(argv) -> exit code``."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     detect.add_argument("--labels", type=Path, help="label file (default: the bundled one)")
     detect.add_argument("--threshold", type=_unit_float, default=0.5, help="minimum score")
-    detect.add_argument("--device", default="auto", help="auto, cpu, usb, usb:N, pci, pci:N")
+    detect.add_argument("--device", default="auto", help="auto, cpu, hailo, usb, usb:N, pci, pci:N")
+    detect.add_argument("--hef", type=Path, help="the model compiled for a Hailo (.hef)")
     detect.add_argument("--threads", type=_positive_int, default=2, help="CPU threads")
     detect.add_argument("--resize", choices=["stretch", "letterbox"], default="stretch")
     detect.add_argument(
@@ -122,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return err.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _reader_left()
     except Exception as err:
         if args.debug:
             raise
@@ -131,6 +135,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _reader_left() -> int:
+    """Standard output's reader went away (``edgecam schema | head``): end quietly.
+
+    Later writes, including the interpreter's final flush, go to /dev/null instead of raising.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 0
 
 
 def _setup_logging(debug: bool) -> None:
@@ -161,15 +176,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_detect(args: argparse.Namespace) -> int:
+    from edgecam.detect.choose import open_detector
     from edgecam.detect.config import model_from_args
-    from edgecam.detect.detector import Detector
     from edgecam.imaging import read_image
 
     fields: dict[str, object] = {
         "threshold": args.threshold, "device": args.device, "threads": args.threads,
         "resize": args.resize,
     }  # fmt: skip
-    detector = Detector.from_config(model_from_args(args.model, args.labels, fields))
+    if args.hef is not None:
+        fields["hef"] = args.hef.resolve()
+    detector = open_detector(model_from_args(args.model, args.labels, fields))
     classify = None
     if args.classify is not None:
         from edgecam.classify.oneshot import OneShot, classifier_from_args

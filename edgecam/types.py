@@ -1,4 +1,4 @@
-"""Plain values that flow through the pipeline: frames and detections (DESIGN.md, Types)."""
+"""Plain values that flow through the pipeline: frames and detections (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ class Frame:
     seq: int
     mono: float
     """The frame's time in seconds, for every duration downstream: ``time.monotonic()`` at
-    capture for a live camera, the video's own time for a recording (DESIGN.md, Types)."""
+    capture for a live camera, the video's own time for a recording (docs/architecture.md)."""
     wall: float
     """Wall-clock time (seconds since the epoch, UTC): ``time.time()`` at capture for a live
     camera, the recording's start plus its video time for a recording."""

@@ -48,7 +48,7 @@ class RecordedSource(Protocol):
 
     The capture loop stamps each frame with ``frame_time`` (seconds since the first frame, read
     right after ``read``) and ``start_wall + frame_time`` as its wall-clock time, so a clip gives
-    the same events however fast it is decoded (DESIGN.md, Types).
+    the same events however fast it is decoded (docs/architecture.md, Types).
     """
 
     start_wall: float

@@ -93,6 +93,8 @@ def model_labels(model: ModelConfig) -> tuple[dict[int, str] | None, list[Proble
         labels = read_labels(model.labels_path)
     except EdgecamError as err:
         problems.append((("model", "labels"), str(err)))
+    if model.hef is not None and not model.hef.is_file():
+        problems.append((("model", "hef"), f"HEF file {model.hef} not found; check model.hef"))
     try:
         _inspect_model(model, labels)
     except EdgecamError as err:
@@ -124,6 +126,25 @@ def _inspect_model(model: ModelConfig, labels: dict[int, str] | None) -> None:
     tflite.read_outputs(interpreter, path)
     if labels is not None:
         check_labels_fit(labels, tflite.count_classes(interpreter), str(model.labels_path))
+        if model.builtin is not None and model.labels is not None:
+            _check_labels_name_the_known_objects(model, labels, interpreter, path)
+
+
+def _check_labels_name_the_known_objects(
+    model: ModelConfig, labels: dict[int, str], interpreter: Any, path: Path
+) -> None:
+    """A built-in with the user's labels: the known-answer check, as ``run`` does it at start."""
+    from edgecam.detect.choose import expected_for
+    from edgecam.detect.detector import Detector, DetectorInfo
+    from edgecam.detect.selfcheck import run_check
+
+    info = DetectorInfo("check", "", "cpu", 1, str(path), (0, 0), xnnpack=False)
+    result = run_check(Detector(interpreter, model, labels, info, path), expected_for(model))
+    if result.wrong_labels:
+        raise ModelError(
+            f"label file {model.labels_path} does not fit this model: on the known-answer "
+            f"image {result.detail}; remove model.labels or give the model's own"
+        )
 
 
 def _cpu_interpreter(path: Path) -> Any:

@@ -1,4 +1,4 @@
-"""The root of the configuration: one pydantic model per section (DESIGN.md, Configuration)."""
+"""The root of the configuration: one model per section (docs/architecture.md, Configuration)."""
 
 from __future__ import annotations
 

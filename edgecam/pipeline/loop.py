@@ -381,7 +381,7 @@ class Pipeline:
         self.publish_stats()
 
     def snapshot_stats(self) -> dict[str, object]:
-        """The stats payload (DESIGN.md: fps, inference ms, dropped frames, detector, uptime)."""
+        """The stats payload: fps, inference ms, dropped frames, detector, uptime (MQTT)."""
         uptime = time.monotonic() - self.stats.started
         return {
             "fps": round(self.stats.analysed / uptime, 2) if uptime > 0 else 0.0,

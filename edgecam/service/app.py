@@ -38,7 +38,13 @@ from edgecam.service.logs import set_level
 from edgecam.service.metrics import ClassifyCollector, ServiceCollector, latency_histogram
 from edgecam.service.notify import Notifier
 from edgecam.service.recording import EventsCollector, build_events
-from edgecam.service.reload import ConfigChanges, compare, failure, swap_captures
+from edgecam.service.reload import (
+    ConfigChanges,
+    compare,
+    failure,
+    restart_reason,
+    swap_captures,
+)
 from edgecam.service.supervisor import ServiceState, Supervisor
 from edgecam.web.recent import RecentEvents
 
@@ -92,9 +98,8 @@ class Service:
         self.reloads = 0
         """Reloads applied so far."""
         histogram = latency_histogram(self.registry)
-        classify = load_stage(
-            config.classify, config.model.threads
-        )  # before anything that would need closing
+        # Classifiers first: if one cannot load, nothing else needs closing.
+        classify = load_stage(config.classify, config.model.threads)
         self.detector = GuardedDetector(
             lambda: builders.detector(config),
             config.health.invoke_timeout,
@@ -235,8 +240,16 @@ class Service:
             self.config = new
             self.reloads += 1
         for key in changes.need_restart:
-            log.warning("reload: %s changed; restart edgecam to apply it", key)
-        log.info("reload done: applied %s", ", ".join(changes.applied) or "nothing (no changes)")
+            log.warning(
+                "reload: %s changed and is NOT applied (%s); restart edgecam to apply it",
+                key, restart_reason(key),
+            )  # fmt: skip
+        applied = ", ".join(changes.applied) or "nothing"
+        if changes.need_restart:
+            applied += f"; waiting for a restart: {', '.join(changes.need_restart)}"
+        elif not changes.applied:
+            applied += " (no changes)"
+        log.info("reload done: applied %s", applied)
         return True
 
     def _build(self, new: Config, changes: ConfigChanges) -> _Built:
@@ -249,12 +262,12 @@ class Service:
         ]
         built = _Built(new, changes, engine, cameras)
         try:
-            if "model" in changes.applied:
+            if "detector" in changes.rebuild:
                 built.build_detector = lambda: self.builders.detector(new)
                 # An Edge TPU is held by the running detector: the new one is built in the swap.
                 if not self.detector.exclusive:
                     built.detector = built.build_detector()
-            if _touches_sinks(changes):
+            if "sinks" in changes.rebuild:
                 built.sinks = [*self.builders.sinks(new), self.recent]
         except BaseException:
             built.discard()
@@ -341,8 +354,3 @@ class _Handover(Generic[T]):
         if self._error is not None:
             raise self._error
         return self._value
-
-
-def _touches_sinks(changes: ConfigChanges) -> bool:
-    # Sections the sink builder reads: a change there means new sinks.
-    return any(key in changes.applied for key in ("mqtt", "device", "snapshots"))

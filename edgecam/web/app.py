@@ -63,7 +63,7 @@ async def healthz(request: Request) -> Response:
     view = ctx(request).view
     ok, reason = view.health()
     status = ("degraded" if reason.startswith("degraded") else "ok") if ok else "unhealthy"
-    body = {"status": status, "reason": reason}
+    body = {"status": status, "reason": reason, "detector": view.detector()}
     return JSONResponse({**body, "cameras": view.camera_status()}, 200 if ok else 503, NO_STORE)
 
 
