@@ -202,6 +202,7 @@ def _write(tmp_path: Path, classify: str, rules: str = "") -> Path:
             "4: classify.0.name: unknown built-in classifier 'bird' (did you mean 'birds'?)",
         ),
     ],
+    ids=["classes-do-not-fit", "an-ssd", "unknown-label", "unknown-species", "unknown-builtin"],
 )
 def test_bad_classifiers_fail_the_same_in_check_config_and_run(
     tmp_path: Path, classify: str, rules: str, expected: str
