@@ -31,11 +31,22 @@ def classifier_from_args(model: str, classes: Path | None, labels: str | None) -
     try:
         config = ClassifierConfig.model_validate(fields)
     except ValidationError as err:
-        raise ConfigError([f"--classify: {e['msg']}" for e in err.errors()]) from err
+        raise ConfigError(
+            [f"--classify: {_as_flags(e['type'], e['msg'])}" for e in err.errors()]
+        ) from err
     problems, _ = classifier_problems([config], None)
     if problems:
         raise ConfigError([f"--classify: {message}" for _, message in problems])
     return config
+
+
+def _as_flags(kind: str, message: str) -> str:
+    """A config message in the command line's words."""
+    if kind == "classifier_labels":
+        return "say which detector labels it applies to: --classify-labels person (or dog,cat)"
+    if kind == "classifier_classes":
+        return "a classifier given by path needs --classes (its class file)"
+    return message
 
 
 class OneShot:

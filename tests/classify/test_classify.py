@@ -227,3 +227,12 @@ def test_the_int8_birds_agree_with_coral_uint8_model() -> None:
         a, b = uint8.classify(crop), int8.classify(crop)
         assert int(np.argmax(a)) == int(np.argmax(b))
         assert abs(float(a.max()) - float(b.max())) < 0.1
+
+
+def test_detect_asks_for_the_labels_of_a_classifier_without_defaults() -> None:
+    result = run_edgecam(["detect", str(DATA / "chelsea.png"), "--classify", "imagenet"])
+    assert result.code == 2
+    assert result.err.strip().splitlines() == [
+        "edgecam: error: --classify: say which detector labels it applies to: "
+        "--classify-labels person (or dog,cat)"
+    ]
