@@ -186,12 +186,12 @@ def _cmd_detect(args: argparse.Namespace) -> int:
     }  # fmt: skip
     if args.hef is not None:
         fields["hef"] = args.hef.resolve()
-    detector = open_detector(model_from_args(args.model, args.labels, fields))
     classify = None
-    if args.classify is not None:
+    if args.classify is not None:  # checked first: a bad --classify costs no model load
         from edgecam.classify.oneshot import OneShot, classifier_from_args
 
         classify = OneShot(classifier_from_args(args.classify, args.classes, args.classify_labels))
+    detector = open_detector(model_from_args(args.model, args.labels, fields))
     for path in args.images:
         image = read_image(path)
         detections = detector.detect(image)
