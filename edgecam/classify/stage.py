@@ -216,7 +216,8 @@ class ClassifyStage:
             probabilities = model.classify(crop)
         finally:
             end = time.monotonic()
-            # One interpreter thread runs on this thread: its CPU time is the crop's whole cost.
+            # With threads: 1 (the default) inference runs on this thread, so this is the crop's
+            # whole cost; the work of more interpreter threads is not counted.
             self.cpu_s += time.thread_time() - cpu
             entry.next_at = end + (end - start) * (1.0 / entry.budget - 1.0)
             entry.busy = False
