@@ -86,7 +86,9 @@ def full_frame(frame: Frame) -> Image:
     """Where crops come from by default: the frame the detector saw, at its full size.
 
     A camera with a larger stream than the analysed one (a Pi camera's main stream) can hand the
-    stage a function returning that image instead (``crop_source``).
+    stage a function returning that image instead (``crop_source``): the same moment as the
+    analysed frame (boxes are normalised, so any size fits), returned without waiting, since it
+    runs on the pipeline thread; the stage only keeps a reference to it until the crop is made.
     """
     return frame.image
 
