@@ -82,7 +82,7 @@ class ClassifierConfig(StrictModel):
     """The share of one CPU core this classifier may keep busy on a live camera: after a crop
     that took t seconds it waits t * (1 / budget - 1) before the next. Default: 1 (a whole core)
     when the machine has a core to spare beyond the detector's threads and capture (a Pi 4 or 5
-    with the default 2 threads), else 0.05, so detection slows by a few per cent at most.
+    with the default 2 threads), else 0.03, so detection slows by a few per cent at most.
     Recordings analysed frame by frame (``pace: every``) are not limited."""
 
     @field_validator("name")

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 QUEUE_DEPTH = 8
 """Crops waiting for the worker; more are dropped (a burst of new tracks, a slow CPU)."""
-SHARED_CORE_BUDGET = 0.05
+SHARED_CORE_BUDGET = 0.03
 """The default share of a core when the classifier shares the detector's cores: inference on
 every core means each ms the classifier takes is a ms the detector loses."""
 
@@ -68,7 +68,7 @@ class Entry:
 
 
 def default_budget(detector_threads: int, cores: int | None = None) -> float:
-    """A whole core when one is spare beyond the detector's threads and capture, else 5 %."""
+    """A whole core when one is spare beyond the detector's threads and capture, else 3 %."""
     cores = cores if cores is not None else os.cpu_count() or 1
     return 1.0 if cores >= detector_threads + 2 else SHARED_CORE_BUDGET
 
@@ -207,6 +207,7 @@ class ClassifyStage:
                 log.exception("classify: a crop failed")
             finally:
                 job.votes.pending = False
+                job.entry.busy = False  # after the vote is out: the next crop may start
                 self._jobs.task_done()
 
     def _classify(self, job: _Job) -> None:
@@ -222,7 +223,6 @@ class ClassifyStage:
             # whole cost; the work of more interpreter threads is not counted.
             self.cpu_s += time.thread_time() - cpu
             entry.next_at = end + (end - start) * (1.0 / entry.budget - 1.0)
-            entry.busy = False
         self.invoke_ms += (model.last_ms - self.invoke_ms) * (0.2 if self.runs else 1.0)
         self.runs += 1
         job.votes.add(probabilities)
