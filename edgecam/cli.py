@@ -59,6 +59,15 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("schema", help="print the config's JSON Schema")
 
+    notify = sub.add_parser("notify", help="notifications: send a test message")
+    notify_sub = notify.add_subparsers(dest="notify_command", required=True, metavar="ACTION")
+    notify_test = notify_sub.add_parser("test", help="send one test message with a test image")
+    notify_test.add_argument("target", metavar="TARGET", help="a target under notify.targets")
+    notify_test.add_argument(
+        "--config", type=Path, default=Path("/etc/edgecam/edgecam.yaml"),
+        help="YAML config file (default: /etc/edgecam/edgecam.yaml)",
+    )  # fmt: skip
+
     bench = sub.add_parser("bench", help="measure inference and pipeline speed")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--config", type=Path, help="config whose model section to use")
@@ -218,6 +227,16 @@ def _cmd_schema(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_notify(args: argparse.Namespace) -> int:
+    from edgecam.config import load_config
+    from edgecam.notify.probe import send_test
+
+    config = load_config(args.config)
+    ok, line = send_test(config.notify, args.target, config.device.name)
+    print(line)
+    return 0 if ok else 1
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from edgecam.bench import run_bench
 
@@ -274,6 +293,7 @@ _COMMANDS = {
     "detect": _cmd_detect,
     "check-config": _cmd_check_config,
     "schema": _cmd_schema,
+    "notify": _cmd_notify,
     "bench": _cmd_bench,
     "models": _cmd_models,
     "quantize": _cmd_quantize,

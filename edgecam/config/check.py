@@ -30,6 +30,10 @@ def machine_problems(config: Config) -> list[Problem]:
     problems += _source_problems(config)
     if config.mqtt is not None:
         problems += _mqtt_problems(config)
+    if config.notify.targets:  # notify: every target's URL file read and parsed, nothing sent
+        from edgecam.notify.targets import target_problems
+
+        problems += target_problems(config.notify.targets)
     labels, model_problems = model_labels(config.model)
     problems += model_problems
     if labels is not None:
@@ -61,6 +65,25 @@ def _source_problems(config: Config) -> list[Problem]:
             for index, path in enumerate(source.paths):
                 if (why := unreadable(path, "image")) is not None:
                     problems.append(((*loc, "paths", index), why))
+        elif source.type == "picamera2" and source.ai_camera is not None:
+            problems += _ai_camera_problems(source.ai_camera, (*loc, "ai_camera"))
+    return problems
+
+
+def _ai_camera_problems(ai_camera: Any, loc: Loc) -> list[Problem]:
+    """The AI Camera's network file (unless the fake camera stands in) and its labels file."""
+    import os
+
+    from edgecam.camera.imx500 import network_path
+    from edgecam.camera.picamera2 import FAKE_ENV
+
+    problems: list[Problem] = []
+    network = network_path(ai_camera.network)
+    if not os.environ.get(FAKE_ENV) and not network.is_file():
+        missing = f"{network} not found; install the networks (sudo apt install imx500-all)"
+        problems.append(((*loc, "network"), f"{missing} or fix the name"))
+    if ai_camera.labels is not None and (why := unreadable(ai_camera.labels, "label file")):
+        problems.append(((*loc, "labels"), why))
     return problems
 
 

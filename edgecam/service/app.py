@@ -28,6 +28,7 @@ from prometheus_client import CollectorRegistry
 from edgecam.classify.stage import load_stage
 from edgecam.config.models import Config
 from edgecam.errors import ConfigError
+from edgecam.notify.metrics import NotifyCollector
 from edgecam.pipeline.cameras import CameraState
 from edgecam.pipeline.guard import DetectorLike, GuardedDetector
 from edgecam.pipeline.loop import NewParts, OldParts, Pipeline, PipelineStats
@@ -128,6 +129,7 @@ class Service:
             ClassifyCollector(lambda: classify.stats() if classify is not None else None)
         )
         self.registry.register(EventsCollector(self.events))
+        self.registry.register(NotifyCollector(lambda: self.pipeline.sinks))  # notify: per target
         reload = self.reload if config_path is not None else None
         self.supervisor = Supervisor(self.state, self.notifier, reload)
         self.endpoint = builders.endpoint(self)

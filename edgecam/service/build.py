@@ -133,6 +133,10 @@ def build_sinks(config: Config, events: str | None) -> list[EventSink]:
             from edgecam.publish.snapshots import SnapshotStore
 
             sinks.append(SnapshotStore(config.snapshots))
+        if config.notify.targets:  # notify: idle, its URLs read and parsed; queues open on start
+            from edgecam.notify.sink import NotifySink
+
+            sinks.append(NotifySink(config.notify, config.rules, device=config.device.name))
         if events:
             sinks.append(_events_sink(events))
     except BaseException:

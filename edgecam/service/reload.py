@@ -57,6 +57,9 @@ RELOAD_TABLE: Mapping[str, SectionReload] = {
     ),
     "clips": SectionReload(restart=True, why="the cameras' clip rings are sized at start"),
     "mqtt": _rebuild("sinks"),
+    # notify: a new notifier (URL files read and parsed, nothing sent); the old one's workers
+    # stop after the send in progress, the new ones take over the same queues (by target name).
+    "notify": _rebuild("sinks"),
     "http": SectionReload(restart=True, why="the web server keeps its listening socket"),
     "classify": SectionReload(
         restart=True, why="the classifiers are loaded once, at start, with their worker"
