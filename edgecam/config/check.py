@@ -38,7 +38,18 @@ def machine_problems(config: Config) -> list[Problem]:
     problems += model_problems
     if labels is not None:
         problems += label_problems(config, labels)
+    if config.classify or any(_by_sub_label(r) for r in config.rules):
+        problems += _classify_problems(config, labels)
     return problems
+
+
+def _classify_problems(config: Config, labels: dict[int, str] | None) -> list[Problem]:
+    """Classifiers that are not classifiers or do not fit, and sub labels none can name."""
+    from edgecam.classify.check import classifier_problems, sub_label_problems
+
+    known = set(labels.values()) if labels is not None else None
+    problems, classes = classifier_problems(config.classify, known)
+    return problems + sub_label_problems(config.rules, config.classify, classes)
 
 
 def _source_problems(config: Config) -> list[Problem]:
@@ -200,3 +211,7 @@ def label_problems(config: Config, labels: dict[int, str]) -> list[Problem]:
         which = f"its {len(known)} labels ({source}): {listed}" if number == 0 else "see above"
         problems.append((loc, f"{label!r} is not a label of the model{hint}; {which}"))
     return problems
+
+
+def _by_sub_label(rule: Any) -> bool:
+    return bool(getattr(rule, "sub_labels", None)) or getattr(rule, "by", None) == "sub_label"

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from edgecam.camera.motion import MotionConfig
 from edgecam.camera.sources import SourceConfig
+from edgecam.classify.config import ClassifierConfig
 from edgecam.clips.config import ClipsConfig
 from edgecam.config.http import HttpConfig
 from edgecam.detect.config import ModelConfig
@@ -94,6 +95,8 @@ class Config(StrictModel):
     """Cameras by name; the name appears in MQTT topics and events."""
     rules: list[RuleConfig] = Field(default_factory=list)
     """Rules that turn detections into events."""
+    classify: list[ClassifierConfig] = Field(default_factory=list)
+    """Classifiers that say what tracked objects are (``[{name: birds}]``: a bird's species)."""
     snapshots: SnapshotStoreConfig | None = None
     """Keep event snapshots on disk too (``{path, max_files, max_bytes}``); default: not kept."""
     events: EventsConfig = Field(default_factory=EventsConfig)

@@ -121,6 +121,8 @@ def event_json(event: StoredEvent, base: str = "") -> dict[str, object]:
     out["end"] = event.end
     out["ongoing"] = event.kind == "start" and event.end is None
     out["reviewed"] = event.reviewed
+    if event.sub_label is not None:
+        out["sub_label"] = event.sub_label  # the end's vote when the start had none yet
     if event.end_event is not None:
         out["end_event"] = {k: v for k, v in event.end_event.items() if k != "clip"}
     snapshot = event.snapshot is not None and event.snapshot.is_file()

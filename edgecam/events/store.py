@@ -38,7 +38,8 @@ CREATE TABLE IF NOT EXISTS events (
     snapshot TEXT,
     clip TEXT,
     clip_info TEXT,
-    reviewed INTEGER NOT NULL DEFAULT 0
+    reviewed INTEGER NOT NULL DEFAULT 0,
+    sub_label TEXT
 );
 CREATE INDEX IF NOT EXISTS events_camera_rule ON events (camera, rule, seq);
 CREATE INDEX IF NOT EXISTS events_start ON events (start_ts);
@@ -64,14 +65,15 @@ class EventFilter:
         """The ``WHERE`` clause (or "") and its arguments."""
         where: list[str] = []
         args: list[object] = []
-        for column, value in (("camera", self.camera), ("rule", self.rule)):
+        # sub_label: the stored vote (the end event's, else the start's), not the start's alone.
+        columns = (("camera", self.camera), ("rule", self.rule), ("sub_label", self.sub_label))
+        for column, value in columns:
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
-        for field, value in (("label", self.label), ("sub_label", self.sub_label)):
-            if value is not None:
-                where.append(f"json_extract(event, '$.{field}') = ?")
-                args.append(value)
+        if self.label is not None:
+            where.append("json_extract(event, '$.label') = ?")
+            args.append(self.label)
         if self.zone is not None:
             where.append(
                 "(json_extract(event, '$.zone') = ? OR EXISTS (SELECT 1 FROM "
@@ -106,6 +108,8 @@ class StoredEvent:
     clip: Path | None
     clip_info: dict[str, Any] | None
     reviewed: bool = False
+    sub_label: str | None = None
+    """What a classifier named the object (the end event's vote, else the start's)."""
 
 
 class EventStore:
@@ -127,6 +131,8 @@ class EventStore:
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
         if "reviewed" not in columns:  # a store made before events could be marked reviewed
             self._db.execute("ALTER TABLE events ADD COLUMN reviewed INTEGER NOT NULL DEFAULT 0")
+        if "sub_label" not in columns:  # a store made before classifiers: add the column
+            self._db.execute("ALTER TABLE events ADD COLUMN sub_label TEXT")
         self._seq = 0
 
     # -- the sink side (pipeline and snapshot threads) ------------------------------------------
@@ -146,9 +152,9 @@ class EventStore:
         end = event.ts if event.type == "count" else None
         self._db.execute(
             "INSERT OR IGNORE INTO events (id, camera, rule, kind, track_id, start_ts, end_ts, "
-            "event, clip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "event, clip, sub_label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (event.id, event.camera, event.rule, event.type, event.track_id, event.ts, end, data,
-             clip),
+             clip, event.sub_label),
         )  # fmt: skip
         self._seq += 1
         if self._seq % 100 == 1:
@@ -166,8 +172,9 @@ class EventStore:
                 return
             target = row[0]
         self._db.execute(
-            "UPDATE events SET end_ts = ?, end_event = ?, clip = COALESCE(clip, ?) WHERE id = ?",
-            (event.ts, data, clip, target),
+            "UPDATE events SET end_ts = ?, end_event = ?, clip = COALESCE(clip, ?), "
+            "sub_label = COALESCE(?, sub_label) WHERE id = ?",
+            (event.ts, data, clip, event.sub_label, target),
         )
 
     def snapshot(self, camera: str, rule: str, jpeg: bytes) -> None:
@@ -256,9 +263,12 @@ class EventStore:
         rule: str | None = None,
         since: str | None = None,
         limit: int = 50,
+        sub_label: str | None = None,
     ) -> list[StoredEvent]:
-        """Occurrences, newest first, filtered by camera, rule and start time (ISO 8601 UTC)."""
-        return self.find(EventFilter(camera=camera, rule=rule, since=since), limit)
+        """Occurrences, newest first, filtered by camera, rule, start time (ISO 8601 UTC) and
+        sub label."""
+        where = EventFilter(camera=camera, rule=rule, since=since, sub_label=sub_label)
+        return self.find(where, limit)
 
     def find(self, where: EventFilter, limit: int = 50, offset: int = 0) -> list[StoredEvent]:
         """One page of the occurrences that match ``where``, newest first."""
@@ -312,7 +322,7 @@ class EventStore:
 
 _COLUMNS = (
     "id, camera, rule, kind, start_ts, end_ts, event, end_event, snapshot, clip, clip_info, "
-    "reviewed"
+    "reviewed, sub_label"
 )
 
 
@@ -324,5 +334,5 @@ def _stored(row: tuple[Any, ...]) -> StoredEvent:
         id=row[0], camera=row[1], rule=row[2], kind=row[3], start=row[4], end=row[5],
         event=json.loads(row[6]), end_event=parsed(row[7]),
         snapshot=Path(row[8]) if row[8] else None, clip=Path(row[9]) if row[9] else None,
-        clip_info=parsed(row[10]), reviewed=bool(row[11]),
+        clip_info=parsed(row[10]), reviewed=bool(row[11]), sub_label=row[12],
     )  # fmt: skip

@@ -145,9 +145,8 @@ def render_snapshot(
     _boxes(drawn, boxes, _OTHER, thick)
     if event.box is not None:
         _boxes(drawn, [event.box], _EVENT, thick + 1)
-        caption = " ".join(
-            s for s in (event.label, f"#{event.track_id}" if event.track_id else None) if s
-        )
+        track = f"#{event.track_id}" if event.track_id else None
+        caption = " ".join(s for s in (event.label, event.sub_label, track) if s)
         draw_labels(drawn, [(caption, to_pixel(event.box[:2], w, h), "event")])
     title = f"{event.rule} {event.type}" + (f" {event.direction}" if event.direction else "")
     cv2.putText(drawn, title, (6, 18), 0, 0.55, (255, 255, 255), 2)

@@ -181,3 +181,30 @@ def latency_histogram(registry: CollectorRegistry) -> Histogram:
         buckets=LATENCY_BUCKETS,
         registry=registry,
     )
+
+
+_CLASSIFY = {
+    "classified": ("counter", "classify_crops", "Track crops the classifiers classified"),
+    "dropped": ("counter", "classify_dropped", "Crops dropped because the classify queue was full"),
+    "too_small": ("counter", "classify_too_small", "Sightings skipped: box under min_box"),
+    "queued": ("gauge", "classify_queued", "Crops waiting for the classify worker"),
+    "invoke_ms": ("gauge", "classify_invoke_ms", "Moving average of one classifier invoke (ms)"),
+}
+
+
+class ClassifyCollector(Collector):
+    """The classification stage's counters (``edgecam_classify_*``), read at scrape time."""
+
+    def __init__(self, read: Callable[[], Mapping[str, object] | None]) -> None:
+        self._read = read
+
+    def collect(self) -> Iterator[Metric]:
+        """The metric families of the stage's current counters (none without classifiers)."""
+        figures = self._read()
+        if figures is None:
+            return
+        for key, (kind, name, doc) in _CLASSIFY.items():
+            value = figures.get(key)
+            if isinstance(value, int | float):
+                cls = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
+                yield cls(f"edgecam_{name}", doc, float(value))

@@ -56,7 +56,7 @@ class PipelineView:
                 if frame is None:
                     return None
                 tracks = [
-                    TrackBox(t.id, t.label, t.box)
+                    TrackBox(t.id, t.label, t.box, t.sub_label)
                     for t in self.pipeline.engine.live_tracks(camera)
                     if t.seen_now
                 ]

@@ -47,16 +47,18 @@ def draw_overlay(
         for box in motion:
             cv2.rectangle(out, _px(box[:2], w, h), _px(box[2:], w, h), bgr("motion"), 1)
     if "boxes" in layers:
-        ids = {t.box: t.id for t in tracks}
+        by_box = {t.box: t for t in tracks}
         for det in detections:
             p0, p1 = _px(det.box[:2], w, h), _px(det.box[2:], w, h)
             cv2.rectangle(out, p0, p1, bgr("box"), thick + 1)
-            track = f" #{ids[det.box]}" if det.box in ids else ""
+            t = by_box.get(det.box)
+            track = "" if t is None else f" #{t.id}" + (f" {t.sub_label}" if t.sub_label else "")
             labels.append((f"{det.label} {det.score:.2f}{track}", p0, "box"))
         shown = {d.box for d in detections}
         for t in tracks:
             if t.box not in shown:  # a track the detector did not see on this frame
-                labels.append((f"#{t.id}", _px(t.box[:2], w, h), "track"))
+                text = f"#{t.id} {t.sub_label}" if t.sub_label else f"#{t.id}"
+                labels.append((text, _px(t.box[:2], w, h), "track"))
     draw_labels(out, labels)
     return out
 

@@ -17,6 +17,8 @@ class TrackBox:
     id: int
     label: str
     box: Box
+    sub_label: str | None = None
+    """What a classifier named it (a species), once it is sure."""
 
 
 @dataclass(frozen=True, slots=True)
