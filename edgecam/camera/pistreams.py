@@ -69,7 +69,8 @@ def cut_crops(main: Image, size: Size, rects: Sequence[Rect], side: int, full: b
 
 def cut_views(main: Image, size: Size, planned: Sequence[tuple[Rect, float]]) -> Views:
     """The classifier views: each rect of the mapped main stream, scaled by its factor (at most
-    1) into a new BGR image; only those pixels are read."""
+    1; ``1 / k`` with the rect's sides multiples of ``k`` keeps OpenCV on its fast path) into a
+    new BGR image; only those pixels are read."""
     import cv2
 
     rects, images = [], []

@@ -22,17 +22,18 @@ Wanted = tuple[Box, float, int]
 
 
 def view_rect(box: Box, margin: float, side: int, size: tuple[int, int]) -> tuple[Rect, float]:
-    """The view to cut around ``box`` from a stream of ``size``, and its scale (at most 1)."""
+    """The view to cut around ``box`` from a stream of ``size``, and its scale: ``1 / k`` for
+    the whole ``k`` that keeps the square at least ``side`` pixels, the rect's sides multiples
+    of ``k`` (an exact ``k``:1 area reduction is OpenCV's fast path; the worker does the rest)."""
     width, height = size
     x0, y0, square = square_region(box, width, height, margin)
     grow = round(square * SLACK)
-    rect = (
-        max(0, x0 - grow),
-        max(0, y0 - grow),
-        min(width, x0 + square + grow),
-        min(height, y0 + square + grow),
-    )
-    return rect, min(1.0, side / square)
+    left, top = max(0, x0 - grow), max(0, y0 - grow)
+    right, bottom = min(width, x0 + square + grow), min(height, y0 + square + grow)
+    k = max(1, square // side)
+    right -= (right - left) % k
+    bottom -= (bottom - top) % k
+    return (left, top, right, bottom), 1.0 / k
 
 
 def plan_views(wanted: Callable[[], Sequence[Wanted]]) -> ViewPlan:
