@@ -52,7 +52,7 @@ def write_feeder(path: Path, width: int = 220) -> Path:
 def _config() -> Config:
     return Config.model_validate({
         "cameras": {"feeder": {
-            "source": {"type": "picamera2", "size": list(MAIN)},
+            "source": {"type": "picamera2", "size": list(MAIN), "fps": 10},
             "tracker": {"min_hits": 1},
             "motion": {"enabled": True},
         }},
@@ -69,7 +69,8 @@ def _lores_vote(stage: ClassifyStage, frame: Frame, track: Track) -> str | None:
 
 
 def test_a_pi_camera_classifies_from_its_main_stream(tmp_path: Path, detector: Detector) -> None:
-    system = FakeCameraSystem(video=write_feeder(tmp_path / "feeder.avi"))
+    # Paced as a sensor: every frame is analysed, the clip plays once (no loop back to empty).
+    system = FakeCameraSystem(video=write_feeder(tmp_path / "feeder.avi"), paced=True)
     config = _config()
     stage = load_stage(config.classify, config.model.threads)
     assert stage is not None
