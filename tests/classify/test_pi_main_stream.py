@@ -17,14 +17,14 @@ from edgecam.camera.fake_picamera2 import FakeCameraSystem
 from edgecam.classify.crop import crop_rgb
 from edgecam.classify.stage import ClassifyStage, load_stage
 from edgecam.classify.views import SLACK, view_crop, view_rect
-from edgecam.classify.vote import tally
+from edgecam.classify.vote import TrackVotes, tally
 from edgecam.config.models import Config
 from edgecam.detect.detector import Detector
 from edgecam.imaging import read_image
 from edgecam.pipeline.loop import Pipeline
 from edgecam.rules.engine import RuleEngine
 from edgecam.track.tracker import Track
-from edgecam.types import Frame, Views
+from edgecam.types import Detection, Frame, Views
 from tests.classify.clip import _background
 from tests.helpers import DATA
 
@@ -120,3 +120,20 @@ def test_a_view_holds_the_square_of_the_next_frame_or_none() -> None:
     )
     assert view_crop(views, (0.7, 0.4, 0.8, 0.6), 0.1) is None  # moved out: a later frame
     assert view_crop(Views(MAIN, (), ()), box, 0.1) is None
+
+
+def test_a_frame_without_a_view_for_the_track_waits_for_a_later_one() -> None:
+    """No fallback to the coarse analysed frame: the track is not charged a run, and min_box
+    counts pixels of the main stream (a box 15 px tall in lores is 54 px in main)."""
+    config = _config()
+    stage = load_stage(config.classify, config.model.threads)
+    assert stage is not None
+    track = Track(1, Detection("bird", 15, 0.9, (0.5, 0.4, 0.52, 0.45)), 0.0, 10)
+    track.confirmed = True
+    lores = np.zeros((300, 300, 3), np.uint8)
+    frame = Frame(lores, 1, 0.0, 1e9, "feeder", views=Views(MAIN, (), ()))
+    assert stage.wanted(frame, [track]) == (((0.5, 0.4, 0.52, 0.45), 0.1, 224),)
+    stage.observe(frame, [track])
+    assert stage.tracks == 0 and stage.too_small == 0
+    assert isinstance(track.votes, TrackVotes) and track.votes.sent == 0 and not track.votes.pending
+    stage.close()
