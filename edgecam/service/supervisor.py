@@ -64,7 +64,10 @@ class ServiceState:
             errors = [str(c.capture.error) for c in self.pipeline.cameras if c.capture.error]
             detail = f" ({'; '.join(errors)})" if errors else ""
             return False, f"no frame analysed for {age:.0f}s{detail}"
-        if reasons := degraded_reasons(self.pipeline.sinks):
+        reasons = degraded_reasons(self.pipeline.sinks)
+        if self.events.store is not None:
+            reasons += self.events.store.degraded_reasons()
+        if reasons:
             return True, "degraded: " + "; ".join(reasons)
         return True, "ok"
 
