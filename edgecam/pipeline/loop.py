@@ -18,10 +18,12 @@ from edgecam.pipeline.cameras import CameraState, build_camera
 from edgecam.pipeline.guard import DetectorLike, FittingDetector
 from edgecam.pipeline.snapshots import SnapshotJob, SnapshotWorker, wants_snapshot
 from edgecam.publish.base import EventSink, Retargetable, TakesSnapshots, TakesStats
+from edgecam.ratelimit import RateLimitedLog
 from edgecam.rules.engine import RuleEngine
 from edgecam.types import Detection, Frame, Image
 
 log = logging.getLogger(__name__)
+
 
 STATS_INTERVAL = 10.0
 FULL_FRAME_WAIT = 1.0
@@ -95,6 +97,8 @@ class Pipeline:
         self._calls: list[Callable[[Pipeline], None]] = []
         self._calls_lock = threading.Lock()
         self._turn = 0
+        self._switches = RateLimitedLog(log)
+        """Detection switched by command: a few lines a minute per camera, then a count."""
         self.snapshots = SnapshotWorker(self._full_frame)
         self._fitting = detector if isinstance(detector, FittingDetector) else None
         """The detector, when frames can be fitted to its input on the capture threads."""
@@ -162,11 +166,21 @@ class Pipeline:
         return OldParts(old_sinks, gone)
 
     def set_detect(self, camera: str, enabled: bool) -> None:
-        """Pause or resume detection on one camera (pipeline thread; MQTT ``detect/set``)."""
+        """Pause or resume detection on one camera (pipeline thread; MQTT ``detect/set``).
+
+        Logged once per change, and even changes at most a few lines a minute: a neighbour
+        sending valid commands a thousand times a second must not fill the card.
+        """
         for cam in self.cameras:
             if cam.name == camera:
+                state = "on" if enabled else "off"
+                if cam.detect_enabled == enabled:
+                    log.debug("camera %s: detection already %s", camera, state)
+                    continue
                 cam.detect_enabled = enabled
-                log.info("camera %s: detection %s", camera, "on" if enabled else "off")
+                self._switches.log(
+                    logging.INFO, camera, "camera %s: detection %s by command", camera, state
+                )
 
     @property
     def dropped(self) -> int:

@@ -1,7 +1,8 @@
 """The durable outbox: events wait in SQLite until the broker has acknowledged them.
 
 It never stops the service. A damaged file is moved aside and salvaged into a fresh one
-(:mod:`edgecam.publish.salvage`); when nothing can be written (a full disk, an unwritable or
+(:mod:`edgecam.publish.salvage`), if it is edgecam's own (:mod:`edgecam.publish.outbox_db`;
+anything else is left alone); when nothing can be written (a full disk, an unwritable or
 vanished directory) the outbox is *degraded*: events are held in memory, up to a bound, and sent
 from there while the broker is up; each that is neither kept nor sent is counted; every few
 seconds the disk is tried again, and what memory holds moves back to it once it works.
@@ -24,8 +25,6 @@ from pathlib import Path
 from typing import Literal
 
 from edgecam.publish.outbox_db import (
-    OUTBOX_FILE,
-    SYSTEM_STATE_DIR,
     ForeignFileError,
     PendingMessage,
     advice,
@@ -36,15 +35,7 @@ from edgecam.publish.outbox_db import (
 from edgecam.publish.salvage import Row, salvage
 from edgecam.sqlitefile import is_damage
 
-__all__ = [
-    "MEMORY_LIMIT",
-    "OUTBOX_FILE",
-    "RETRY_INTERVAL",
-    "SYSTEM_STATE_DIR",
-    "Outbox",
-    "PendingMessage",
-    "default_outbox_path",
-]
+__all__ = ["MEMORY_LIMIT", "RETRY_INTERVAL", "Outbox", "PendingMessage", "default_outbox_path"]
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from edgecam.pipeline.loop import Pipeline
 from edgecam.service.metrics import (
     CameraFigures,
     ServiceFigures,
+    broker_states,
     degraded_reasons,
     delivery_figures,
 )
@@ -97,6 +98,7 @@ class ServiceState:
             self.detector.rebuilds,
             self.detector.healthy,
             delivery_figures(self.pipeline.sinks),
+            broker_states(self.pipeline.sinks),
         )
 
 
