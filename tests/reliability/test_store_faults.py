@@ -36,7 +36,9 @@ def test_a_garbled_events_store_is_set_aside_and_the_run_keeps_its_events(tmp_pa
             def ids() -> list[str]:
                 code, body = svc.get_json("/api/events?limit=1000")
                 assert code == 200, body
-                return [str(e["id"]) for e in body["events"]]  # type: ignore[union-attr,index]
+                events = body["events"]
+                assert isinstance(events, list)
+                return [str(e["id"]) for e in events]
 
             wait(lambda: any(not i.startswith("old") for i in ids()), 90.0, svc.stderr)
             assert sum(i.startswith("old") for i in ids()) == 40  # salvaged
