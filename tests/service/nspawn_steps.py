@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import traceback
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -172,6 +173,41 @@ def check_priorities() -> None:
     assert "cannot lower the capture threads' priority" not in journal()
 
 
+MAX_CAMERAS = 8
+"""The most cameras docs/cameras.md allows (the config refuses more)."""
+
+
+def most_cameras_within_tasks_max() -> None:
+    """The documented maximum of cameras, each with clips: running, threads within TasksMax."""
+    original = CONFIG.read_text()
+    source = "{type: file, path: /var/lib/edgecam/demo.mp4, loop: true, pace: realtime}"
+    cameras = "".join(f"  cam{i}:\n    source: {source}\n    fps: 5\n" for i in range(MAX_CAMERAS))
+    CONFIG.write_text(
+        "device: {name: edgecam}\ncameras:\n" + cameras + "rules:\n"
+        "  - {name: person, kind: presence, labels: [person], clip: {pre: 5s, post: 5s}}\n"
+        'http: {listen: "127.0.0.1:8080"}\n'
+    )
+    sh("systemctl", "restart", "edgecam.service")
+    wait("the service with the most cameras to be active", active_with_status)
+    limit, peak, threads = int(show("TasksMax")), 0, 0
+    end = time.monotonic() + 45.0
+    while time.monotonic() < end:
+        assert show("ActiveState") == "active", journal()[-3000:]
+        peak = max(peak, int(show("TasksCurrent")))
+        with urllib.request.urlopen("http://127.0.0.1:8080/metrics", timeout=10) as reply:
+            found = re.search(r"^edgecam_threads (\S+)$", reply.read().decode(), re.M)
+        threads = max(threads, int(float(found.group(1)))) if found else threads
+        time.sleep(0.5)
+    clips = list(Path("/var/lib/edgecam/events").rglob("*.mp4"))
+    log(f"{MAX_CAMERAS} cameras with clips: peak TasksCurrent {peak}, edgecam_threads {threads}, "
+        f"TasksMax {limit}, {len(clips)} clip(s)")  # fmt: skip
+    assert 0 < threads <= peak <= limit and clips, (threads, peak, limit, clips)
+    assert "Resource temporarily unavailable" not in journal()  # no thread refused
+    CONFIG.write_text(original)
+    sh("systemctl", "restart", "edgecam.service")
+    wait("the service to be active again", active_with_status)
+
+
 def bad_reloads() -> None:
     pid = show("MainPID")
     good = CONFIG.read_text()
@@ -275,6 +311,7 @@ def main() -> int:
     try:
         install_and_start()
         check_priorities()
+        most_cameras_within_tasks_max()
         # A line across the plaza and a rule counting the people who cross it.
         line = "    lines: {crossing: {points: [[0.45, 0.25], [0.45, 0.65]]}}\n"
         edit_config("    fps: 5\n", "    fps: 10\n" + line)
