@@ -133,3 +133,26 @@ def test_a_full_disk_degrades_and_the_held_events_land_once_space_returns(
         assert sum("writable again" in r.getMessage() for r in caplog.records) == 1
         assert len(_errors(caplog)) == 1
         store.close()
+
+
+def test_pages_overwritten_while_running_degrade_then_heal(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = _store(tmp_path)
+    for i in range(300):
+        store.emit(_ev(f"e{i}"))
+    checkpoint = sqlite3.connect(tmp_path / "events.sqlite")
+    checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    checkpoint.close()
+    _garble_pages(tmp_path / "events.sqlite")
+    other = sqlite3.connect(tmp_path / "events.sqlite")  # a write elsewhere: caches are dropped
+    other.execute("PRAGMA user_version = 7")
+    other.close()
+    with caplog.at_level(logging.INFO):
+        assert store.query() == []  # no 500: an empty answer, and health says why
+        assert store.degraded is not None and "malformed" in store.degraded
+        store.emit(_ev("new"))  # the retry: set aside, salvaged, then written
+    assert store.degraded is None and store.recovered == 1
+    assert len(store.query(limit=1000)) == 301
+    assert sum("writable again" in r.getMessage() for r in caplog.records) == 1
+    store.close()
