@@ -110,6 +110,7 @@ def _bind(address: tuple[str, int]) -> socket.socket:
 WORKERS = 4
 """Worker threads for requests' blocking work: enough for a Pi's cores, a fixed number."""
 
+
 class WebServer:
     """Serves the app on a background thread from :meth:`start` until :meth:`close`.
 

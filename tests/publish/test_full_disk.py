@@ -140,3 +140,26 @@ def test_while_the_disk_fills_degraded_holds_until_a_write_succeeds(
             assert caplog.text.count("writable again") == 1
         assert outbox.lost == 0 and outbox.depth == 401
         outbox.close()
+
+
+def test_at_a_stop_on_a_full_disk_with_the_broker_down_the_lines_agree(
+    broker: Broker, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with small_filesystem(tmp_path / "small", "64k") as disk:
+        fill(disk)
+        broker.stop()
+        rules = [PresenceRuleConfig(name="person")]
+        outbox = Outbox(disk / "outbox.sqlite")
+        sink = MqttSink(sink_config(broker, outbox.path), DEVICE, [CAMERA], rules, outbox=outbox)
+        sink.start()
+        for i in range(92):
+            sink.emit(event(i))
+        with caplog.at_level(logging.INFO):
+            sink.close()
+        lines = [r.getMessage() for r in caplog.records]
+        lost = next(i for i, line in enumerate(lines) if "could not be kept" in line)
+        final = next(i for i, line in enumerate(lines) if line.startswith("MQTT: disconnected"))
+        assert "92 event(s)" in lines[lost] and lost < final, lines
+        assert lines[final].startswith("MQTT: disconnected; 0 event(s) kept"), lines[final]
+        assert "92 lost at this stop" in lines[final]
+        assert not any("left in the outbox" in line for line in lines)
