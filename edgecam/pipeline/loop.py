@@ -97,8 +97,7 @@ class Pipeline:
         self._calls: list[Callable[[Pipeline], None]] = []
         self._calls_lock = threading.Lock()
         self._turn = 0
-        self._switches = RateLimitedLog(log)
-        """Detection switched by command: a few lines a minute per camera, then a count."""
+        self._switches = RateLimitedLog(log)  # detection switched by command, per camera
         self.snapshots = SnapshotWorker(self._full_frame)
         self._fitting = detector if isinstance(detector, FittingDetector) else None
         """The detector, when frames can be fitted to its input on the capture threads."""
@@ -166,11 +165,8 @@ class Pipeline:
         return OldParts(old_sinks, gone)
 
     def set_detect(self, camera: str, enabled: bool) -> None:
-        """Pause or resume detection on one camera (pipeline thread; MQTT ``detect/set``).
-
-        Logged once per change, and even changes at most a few lines a minute: a neighbour
-        sending valid commands a thousand times a second must not fill the card.
-        """
+        """Pause or resume detection on one camera (pipeline thread; MQTT ``detect/set``)."""
+        # Logged once per change, a few lines a minute at most: commands can come by thousands.
         for cam in self.cameras:
             if cam.name == camera:
                 state = "on" if enabled else "off"
