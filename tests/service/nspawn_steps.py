@@ -178,22 +178,18 @@ MAX_CAMERAS = 8
 
 
 def unit_tasks() -> int:
-    """The unit's tasks: systemd's TasksCurrent, else its cgroup's threads counted in /proc.
+    """The unit's tasks: systemd's TasksCurrent, else its main process's threads in /proc.
 
-    In a container without the pids controller systemd reports ``[not set]``.
+    A container without the pids controller has systemd report ``[not set]`` (and not enforce
+    ``TasksMax=``); the service is one process, so its threads are the unit's tasks.
     """
     current = show("TasksCurrent")
     if current.isdigit():
         return int(current)
-    group = show("ControlGroup")
-    procs = Path("/sys/fs/cgroup", group.lstrip("/"), "cgroup.procs").read_text().split()
-    count = 0
-    for pid in procs:
-        try:
-            count += len(list(Path(f"/proc/{pid}/task").iterdir()))
-        except FileNotFoundError:  # it ended meanwhile (check-config, say)
-            continue
-    return count
+    try:
+        return len(list(Path(f"/proc/{show('MainPID')}/task").iterdir()))
+    except FileNotFoundError:  # restarting
+        return 0
 
 
 def most_cameras_within_tasks_max() -> None:
