@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from edgecam.config.models import Config
+from edgecam.config.models import MAX_CAMERAS, Config
 from edgecam.config.yamlfile import parse_yaml, read_config_text
 from edgecam.errors import ConfigError
 
@@ -103,6 +103,11 @@ def format_errors(err: ValidationError, source: str, lines: dict[Loc, int]) -> l
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             message = "unknown key; check its spelling against `edgecam schema`"
+        elif item["type"] == "too_long" and path == ("cameras",):
+            message = (
+                f"at most {MAX_CAMERAS} cameras in one config (they share one detector, and the "
+                "service's thread limit is sized for them); run a second device for more"
+            )
         elif item["type"] == "missing":
             missing = item["loc"][-1]
             dotted = ".".join(str(p) for p in (*path, missing))

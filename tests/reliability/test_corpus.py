@@ -32,6 +32,11 @@ CONFIGS: dict[str, tuple[str, str]] = {
     "wrong type": (CAMERA + "model: {threads: many}\n", "3: model.threads: Input should be"),
     "out of range": (CAMERA + "model: {threshold: 2}\n", "3: model.threshold: Input should be"),
     "no cameras": ("model: {}\n", "cameras: required key is missing"),
+    "too many cameras": (
+        "cameras:\n"
+        + "".join(f"  c{i}: {{source: {{type: file, path: clip.avi}}}}\n" for i in range(9)),
+        "1: cameras: at most 8 cameras in one config",
+    ),
     "empty cameras": ("cameras: {}\n", "1: cameras: Dictionary should have at least 1 item"),
     "bad duration": (
         CAMERA + "health: {stale_after: 5 parsecs}\n",
