@@ -18,7 +18,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -26,11 +25,14 @@ from typing import Any
 from edgecam.event import Event
 from edgecam.events.media import MediaStore
 from edgecam.events.storefile import (
+    COLUMNS,
     DB_FILE,
     ForeignPathError,
+    StoredEvent,
     connect,
     insert_salvaged,
     salvage,
+    stored,
 )
 from edgecam.sqlitefile import is_damage
 
@@ -42,23 +44,6 @@ RETRY_INTERVAL = 5.0
 """Seconds between attempts to write again while degraded."""
 BACKLOG = 2000
 """Writes held in memory at most while the store cannot take them."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    """One occurrence as the API shows it."""
-
-    id: str
-    camera: str
-    rule: str
-    kind: str
-    start: str
-    end: str | None
-    event: dict[str, Any]
-    end_event: dict[str, Any] | None
-    snapshot: Path | None
-    clip: Path | None
-    clip_info: dict[str, Any] | None
 
 
 class EventStore:
@@ -152,6 +137,7 @@ class EventStore:
         self.failures += 1
         if err is not None and is_damage(err):
             self._damaged = True
+        log.debug("events store: %s (failure %d)", why, self.failures)
         if self.degraded is None:
             log.error(
                 "events store: %s; events still go out, and wait in memory (up to %d) until the "
@@ -183,6 +169,27 @@ class EventStore:
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
             self._db = None
+
+    def recover(self) -> bool:
+        """While degraded, try again (at most every ``retry_interval``); True when it writes.
+
+        Called now and then (the supervisor), so the store heals even when no event comes: the
+        held writes, or a one-page probe, must really be written for health to say ok.
+        """
+        with self._lock:
+            if self.degraded is None:
+                return True
+            if not self._usable():
+                return False
+            if not self._backlog:
+                self._backlog.append(self._probe)
+            self._drain()
+            return self.degraded is None
+
+    def _probe(self) -> None:
+        assert self._db is not None
+        (version,) = self._db.execute("PRAGMA user_version").fetchone()
+        self._db.execute(f"PRAGMA user_version = {(int(version) + 1) % 1_000_000}")
 
     def degraded_reasons(self) -> list[str]:
         """Why events are not being stored right now (empty when all is well), for /healthz."""
@@ -328,9 +335,8 @@ class EventStore:
 
     def _read(self, sql: str, args: tuple[object, ...]) -> list[tuple[Any, ...]]:
         with self._lock:
-            if not self._usable() and self._db is None:
-                return []
-            assert self._db is not None
+            if self._db is None or self._damaged:
+                return []  # degraded, and health says why; retries are the writers' to make
             try:
                 return list(self._db.execute(sql, args).fetchall())
             except sqlite3.Error as err:
@@ -355,15 +361,15 @@ class EventStore:
             args.append(since)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = self._read(
-            f"SELECT {_COLUMNS} FROM events {clause} ORDER BY seq DESC LIMIT ?",
+            f"SELECT {COLUMNS} FROM events {clause} ORDER BY seq DESC LIMIT ?",
             (*args, limit),
         )
-        return [_stored(row) for row in rows]
+        return [stored(row) for row in rows]
 
     def get(self, event_id: str) -> StoredEvent | None:
         """One occurrence by the id of its start (or count) event."""
-        rows = self._read(f"SELECT {_COLUMNS} FROM events WHERE id = ?", (event_id,))
-        return _stored(rows[0]) if rows else None
+        rows = self._read(f"SELECT {COLUMNS} FROM events WHERE id = ?", (event_id,))
+        return stored(rows[0]) if rows else None
 
     def forget_file(self, path: Path) -> None:
         """A clip or snapshot was deleted by the caps: the occurrence keeps no dangling path."""
@@ -373,21 +379,6 @@ class EventStore:
     def _forget(self, column: str, path: str) -> None:
         assert self._db is not None
         self._db.execute(f"UPDATE events SET {column} = NULL WHERE {column} = ?", (path,))
-
-
-_COLUMNS = "id, camera, rule, kind, start_ts, end_ts, event, end_event, snapshot, clip, clip_info"
-
-
-def _stored(row: tuple[Any, ...]) -> StoredEvent:
-    def parsed(text: str | None) -> dict[str, Any] | None:
-        return None if text is None else dict(json.loads(text))
-
-    return StoredEvent(
-        id=row[0], camera=row[1], rule=row[2], kind=row[3], start=row[4], end=row[5],
-        event=json.loads(row[6]), end_event=parsed(row[7]),
-        snapshot=Path(row[8]) if row[8] else None, clip=Path(row[9]) if row[9] else None,
-        clip_info=parsed(row[10]),
-    )  # fmt: skip
 
 
 def _reason(err: BaseException) -> str:

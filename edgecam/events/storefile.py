@@ -8,11 +8,13 @@ refused, never renamed (:func:`edgecam.sqlitefile.foreign`).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from edgecam.sqlitefile import EVENTS_ID, Value, foreign, leaf_rows, move_aside, set_application_id
 
@@ -38,7 +40,24 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_camera_rule ON events (camera, rule, seq);
 CREATE INDEX IF NOT EXISTS events_start ON events (start_ts);
 """
-_COLUMNS = 13
+_COUNT = 13
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """One occurrence as the API shows it."""
+
+    id: str
+    camera: str
+    rule: str
+    kind: str
+    start: str
+    end: str | None
+    event: dict[str, Any]
+    end_event: dict[str, Any] | None
+    snapshot: Path | None
+    clip: Path | None
+    clip_info: dict[str, Any] | None
 
 
 class ForeignPathError(OSError):
@@ -98,7 +117,7 @@ def salvage(root: Path, clock: Callable[[], float] = time.time) -> Salvaged:
 
 
 def _is_event_row(values: tuple[Value, ...]) -> bool:
-    if len(values) != _COLUMNS or values[0] is not None:
+    if len(values) != _COUNT or values[0] is not None:
         return False
     texts = (1, 2, 3, 4, 6, 8)  # id, camera, rule, kind, start_ts, event
     return all(isinstance(values[i], str) for i in texts) and (
@@ -115,3 +134,21 @@ def insert_salvaged(db: sqlite3.Connection, rows: list[tuple[Value, ...]]) -> No
         rows,
     )
     db.execute("COMMIT")
+
+
+COLUMNS = "id, camera, rule, kind, start_ts, end_ts, event, end_event, snapshot, clip, clip_info"
+"""The columns :func:`stored` reads, in order."""
+
+
+def stored(row: tuple[Any, ...]) -> StoredEvent:
+    """A row of :data:`COLUMNS` as the API shows it."""
+
+    def parsed(text: str | None) -> dict[str, Any] | None:
+        return None if text is None else dict(json.loads(text))
+
+    return StoredEvent(
+        id=row[0], camera=row[1], rule=row[2], kind=row[3], start=row[4], end=row[5],
+        event=json.loads(row[6]), end_event=parsed(row[7]),
+        snapshot=Path(row[8]) if row[8] else None, clip=Path(row[9]) if row[9] else None,
+        clip_info=parsed(row[10]),
+    )  # fmt: skip

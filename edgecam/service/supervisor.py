@@ -172,6 +172,8 @@ class Supervisor:
                     target=self._do_reload, name="reload", daemon=True
                 )
                 self._reloading.start()
+            if (store := self.state.events.store) is not None:
+                store.recover()  # a degraded store heals even when no event comes
             if now >= next_status:
                 self.notifier.status(self.status_line(now))
                 next_status = now + STATUS_INTERVAL

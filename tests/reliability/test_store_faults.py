@@ -12,6 +12,7 @@ from pathlib import Path
 from edgecam.event import Event
 from edgecam.events.media import MediaStore
 from edgecam.events.store import EventStore
+from tests.reliability.tmpfs import fill, small_filesystem
 from tests.service.harness import NotifySocket, running, wait, write_config
 
 
@@ -62,3 +63,33 @@ def ids_after(root: Path) -> list[str]:
         return [e.id for e in store.query(limit=1000)]
     finally:
         store.close()
+
+
+def test_an_events_store_on_a_full_disk_is_degraded_until_it_writes_again(tmp_path: Path) -> None:
+    """As measured before: off for the run after space was freed, 0 failures, health ok."""
+    notify = NotifySocket(tmp_path / "notify.sock")
+    try:
+        with small_filesystem(tmp_path / "small", "2m") as disk:
+            filler = fill(disk)
+            extra = f"events: {{path: {disk / 'events'}}}\n"
+            config = write_config(tmp_path / "edgecam.yaml", extra=extra)
+            with running(tmp_path, ["run", "--config", str(config)], notify) as svc:
+                notify.wait_for("READY")
+                code, health = svc.get_json("/healthz")
+                assert code == 200 and health["status"] == "degraded", health
+                assert "events store" in str(health["reason"]), health
+                assert svc.get_json("/api/events")[0] == 200
+                filler.unlink()
+
+                def stored() -> int:
+                    body = svc.get_json("/api/events")[1]["events"]
+                    assert isinstance(body, list)
+                    return len(body)
+
+                wait(lambda: stored() > 0, 90.0, svc.stderr)  # the held events, written
+                wait(lambda: svc.get_json("/healthz")[1]["status"] == "ok", 30.0, svc.stderr)
+                assert svc.stderr().count("writable again") == 1
+                svc.signal(signal.SIGTERM)
+                assert svc.proc.wait(30) == 0, svc.stderr()
+    finally:
+        notify.close()
