@@ -220,8 +220,10 @@ def most_cameras_within_tasks_max() -> None:
     clips = list(Path("/var/lib/edgecam/events").rglob("*.mp4"))
     # Every camera keeps a clip ring with its encoder thread from its first frame on.
     recording = journal().count("clips by encoding decoded frames")
-    log(f"{MAX_CAMERAS} cameras with clips: peak tasks {peak}, peak edgecam_threads {threads}, "
-        f"TasksMax {limit}, {recording} camera(s) recording, {len(clips)} clip(s) written")  # fmt: skip
+    log(
+        f"{MAX_CAMERAS} cameras with clips: peak tasks {peak}, peak edgecam_threads {threads}, "
+        f"TasksMax {limit}, {recording} camera(s) recording, {len(clips)} clip(s) written"
+    )
     assert 0 < max(peak, threads) <= limit, (threads, peak, limit)
     assert recording >= MAX_CAMERAS, recording
     assert "Resource temporarily unavailable" not in journal()  # no thread refused
