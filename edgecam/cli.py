@@ -1,10 +1,11 @@
-"""The ``edgecam`` command line (DESIGN.md, CLI): ``main(argv) -> exit code``."""
+"""The ``edgecam`` command line (docs/architecture.md, CLI): ``main(argv) -> exit code``."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     detect.add_argument("--labels", type=Path, help="label file (default: the bundled one)")
     detect.add_argument("--threshold", type=_unit_float, default=0.5, help="minimum score")
-    detect.add_argument("--device", default="auto", help="auto, cpu, usb, usb:N, pci, pci:N")
+    detect.add_argument("--device", default="auto", help="auto, cpu, hailo, usb, usb:N, pci, pci:N")
+    detect.add_argument("--hef", type=Path, help="the model compiled for a Hailo (.hef)")
     detect.add_argument("--threads", type=_positive_int, default=2, help="CPU threads")
     detect.add_argument("--resize", choices=["stretch", "letterbox"], default="stretch")
 
@@ -45,6 +47,15 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("file", type=Path)
 
     sub.add_parser("schema", help="print the config's JSON Schema")
+
+    notify = sub.add_parser("notify", help="notifications: send a test message")
+    notify_sub = notify.add_subparsers(dest="notify_command", required=True, metavar="ACTION")
+    notify_test = notify_sub.add_parser("test", help="send one test message with a test image")
+    notify_test.add_argument("target", metavar="TARGET", help="a target under notify.targets")
+    notify_test.add_argument(
+        "--config", type=Path, default=Path("/etc/edgecam/edgecam.yaml"),
+        help="YAML config file (default: /etc/edgecam/edgecam.yaml)",
+    )  # fmt: skip
 
     bench = sub.add_parser("bench", help="measure inference and pipeline speed")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
@@ -105,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return err.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _reader_left()
     except Exception as err:
         if args.debug:
             raise
@@ -114,6 +127,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def _reader_left() -> int:
+    """Standard output's reader went away (``edgecam schema | head``): end quietly.
+
+    Later writes, including the interpreter's final flush, go to /dev/null instead of raising.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 0
 
 
 def _setup_logging(debug: bool) -> None:
@@ -144,15 +168,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_detect(args: argparse.Namespace) -> int:
+    from edgecam.detect.choose import open_detector
     from edgecam.detect.config import model_from_args
-    from edgecam.detect.detector import Detector
     from edgecam.imaging import read_image
 
     fields: dict[str, object] = {
         "threshold": args.threshold, "device": args.device, "threads": args.threads,
         "resize": args.resize,
     }  # fmt: skip
-    detector = Detector.from_config(model_from_args(args.model, args.labels, fields))
+    if args.hef is not None:
+        fields["hef"] = args.hef.resolve()
+    detector = open_detector(model_from_args(args.model, args.labels, fields))
     for path in args.images:
         detections = detector.detect(read_image(path))
         line = {"image": str(path), "detections": [d.to_json() for d in detections]}
@@ -173,6 +199,16 @@ def _cmd_schema(_args: argparse.Namespace) -> int:
 
     print(json.dumps(Config.model_json_schema(), indent=2))
     return 0
+
+
+def _cmd_notify(args: argparse.Namespace) -> int:
+    from edgecam.config import load_config
+    from edgecam.notify.probe import send_test
+
+    config = load_config(args.config)
+    ok, line = send_test(config.notify, args.target, config.device.name)
+    print(line)
+    return 0 if ok else 1
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -217,6 +253,7 @@ _COMMANDS = {
     "detect": _cmd_detect,
     "check-config": _cmd_check_config,
     "schema": _cmd_schema,
+    "notify": _cmd_notify,
     "bench": _cmd_bench,
     "models": _cmd_models,
     "quantize": _cmd_quantize,

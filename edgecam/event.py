@@ -1,4 +1,4 @@
-"""Events: what rules emit and what reaches MQTT and ``--events`` (DESIGN.md, MQTT contract)."""
+"""Events: what rules emit, what reaches MQTT and ``--events`` (docs/architecture.md, MQTT)."""
 
 from __future__ import annotations
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-from edgecam.types import Image
+from edgecam.types import Crops, Detection, Image
 
 
 class FrameSource(Protocol):
@@ -48,10 +49,49 @@ class RecordedSource(Protocol):
 
     The capture loop stamps each frame with ``frame_time`` (seconds since the first frame, read
     right after ``read``) and ``start_wall + frame_time`` as its wall-clock time, so a clip gives
-    the same events however fast it is decoded (DESIGN.md, Types).
+    the same events however fast it is decoded (docs/architecture.md, Types).
     """
 
     start_wall: float
     """Wall-clock time (seconds since the epoch) of the first frame."""
     frame_time: float
     """Video time of the frame last read, in seconds since the first frame."""
+
+
+Rect = tuple[int, int, int, int]
+"""``(x0, y0, x1, y1)`` in pixels of a stream, ``x1``/``y1`` exclusive."""
+
+RegionPlan = Callable[[tuple[int, int]], tuple[tuple[Rect, ...], bool] | None]
+"""Given the full-resolution stream's ``(width, height)``: the squares to cut from it and whether
+the whole analysed frame is detected too; None: no regions for this frame."""
+
+
+@runtime_checkable
+class ExtrasSource(Protocol):
+    """A source that hands more than pixels with each frame (crops, the sensor's detections)."""
+
+    def frame_extras(self) -> tuple[Crops | None, tuple[Detection, ...] | None]:
+        """The crops and on-sensor detections of the frame last read (None: none)."""
+        ...
+
+
+@runtime_checkable
+class ModelAwareSource(Protocol):
+    """A source that can deliver frames at the model's input size and cut regions itself.
+
+    The Pi camera: its ISP scales the analysed stream to the model's input, and region crops
+    come from its full-resolution main stream.
+    """
+
+    def fit_to(self, model: tuple[int, int], keep_aspect: bool) -> None:
+        """Deliver analysed frames at ``model`` (``(width, height)``) from the next open on."""
+        ...
+
+    def cut_regions(self, plan: RegionPlan | None, side: int) -> None:
+        """Cut the squares ``plan`` asks for from the full-resolution stream, scaled to ``side``."""
+        ...
+
+    @property
+    def detects_on_sensor(self) -> bool:
+        """Whether the camera detects by itself (then the detector never sees its frames)."""
+        ...

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from edgecam.camera.base import FrameSource, RecordedSource
+from edgecam.camera.base import ExtrasSource, FrameSource, RecordedSource
 from edgecam.camera.slot import LatestFrameSlot
 from edgecam.errors import CameraError
 from edgecam.ratelimit import RateLimitedLog
@@ -81,6 +81,7 @@ class CaptureThread(threading.Thread):
         self.live = is_live(source)
         self._noisy = RateLimitedLog(log)
         self._recorded = source if isinstance(source, RecordedSource) else None
+        self._extras = source if isinstance(source, ExtrasSource) else None
         """The source, when its frames carry their own (video) time."""
         self._stop_event = stop
         self._ready = ready
@@ -106,6 +107,8 @@ class CaptureThread(threading.Thread):
         background.
         """
         super().start()
+        if self.live and getattr(self.source, "slow_open", False):
+            return  # the AI Camera's first open uploads firmware: minutes, reported meanwhile
         self._first_open.wait()
         if self.status == "failed" and self.error is not None:
             raise self.error
@@ -191,12 +194,14 @@ class CaptureThread(threading.Thread):
 
     def _deliver(self, image: Image, now: float) -> None:
         fitted = self.fit(image) if self.fit is not None else None
+        crops, found = self._extras.frame_extras() if self._extras is not None else (None, None)
         if (recorded := self._recorded) is not None:
             # Video time: the same clip gives the same events at any decoding speed.
             t = recorded.frame_time
             frame = Frame(image, self.frames, t, recorded.start_wall + t, self.source.name, fitted)
         else:
-            frame = Frame(image, self.frames, now, time.time(), self.source.name, fitted)
+            name = self.source.name
+            frame = Frame(image, self.frames, now, time.time(), name, fitted, crops, found)
         self.frames += 1
         if self.tap is not None:
             self.tap.frame(frame)
@@ -278,7 +283,15 @@ class CaptureThread(threading.Thread):
             "stalls": self.stalls,
             "last_frame_age_s": age,
             "error": str(self.error) if self.error else None,
+            **({"detail": detail} if (detail := self.starting_detail()) else {}),
         }
+
+    def starting_detail(self) -> str | None:
+        """What a camera still starting is waiting for (the AI Camera's firmware upload)."""
+        if self.status not in ("starting", "reconnecting"):
+            return None
+        detail = getattr(self.source, "loading", None)
+        return detail if isinstance(detail, str) else None
 
 
 CAPTURE_NICENESS = 5

@@ -52,6 +52,11 @@ def section_problems(sections: Mapping[str, Any]) -> list[Problem]:
     if (http := sections.get("http")) is not None:
         problems += _http_problems(http)
     problems += _state_problems(mqtt, sections.get("events"))
+    notify = sections.get("notify")
+    if notify is not None and notify.targets:  # every target's URL file read and parsed
+        from edgecam.notify.targets import target_problems
+
+        problems += target_problems(notify.targets)
     if (model := sections.get("model")) is not None:
         labels, model_problems = model_labels(model)
         problems += model_problems
@@ -76,6 +81,25 @@ def _source_problems(cameras: Mapping[str, CameraConfig]) -> list[Problem]:
             for index, path in enumerate(source.paths):
                 if (why := unreadable(path, "image")) is not None:
                     problems.append(((*loc, "paths", index), why))
+        elif source.type == "picamera2" and source.ai_camera is not None:
+            problems += _ai_camera_problems(source.ai_camera, (*loc, "ai_camera"))
+    return problems
+
+
+def _ai_camera_problems(ai_camera: Any, loc: Loc) -> list[Problem]:
+    """The AI Camera's network file (unless the fake camera stands in) and its labels file."""
+    import os
+
+    from edgecam.camera.imx500 import network_path
+    from edgecam.camera.picamera2 import FAKE_ENV
+
+    problems: list[Problem] = []
+    network = network_path(ai_camera.network)
+    if not os.environ.get(FAKE_ENV) and not network.is_file():
+        missing = f"{network} not found; install the networks (sudo apt install imx500-all)"
+        problems.append(((*loc, "network"), f"{missing} or fix the name"))
+    if ai_camera.labels is not None and (why := unreadable(ai_camera.labels, "label file")):
+        problems.append(((*loc, "labels"), why))
     return problems
 
 
@@ -133,6 +157,8 @@ def model_labels(model: ModelConfig) -> tuple[dict[int, str] | None, list[Proble
         labels = read_labels(model.labels_path)
     except EdgecamError as err:
         problems.append((("model", "labels"), str(err)))
+    if model.hef is not None and not model.hef.is_file():
+        problems.append((("model", "hef"), f"HEF file {model.hef} not found; check model.hef"))
     try:
         _inspect_model(model, labels)
     except EdgecamError as err:
@@ -164,6 +190,25 @@ def _inspect_model(model: ModelConfig, labels: dict[int, str] | None) -> None:
     tflite.read_outputs(interpreter, path)
     if labels is not None:
         check_labels_fit(labels, tflite.count_classes(interpreter), str(model.labels_path))
+        if model.builtin is not None and model.labels is not None:
+            _check_labels_name_the_known_objects(model, labels, interpreter, path)
+
+
+def _check_labels_name_the_known_objects(
+    model: ModelConfig, labels: dict[int, str], interpreter: Any, path: Path
+) -> None:
+    """A built-in with the user's labels: the known-answer check, as ``run`` does it at start."""
+    from edgecam.detect.choose import expected_for
+    from edgecam.detect.detector import Detector, DetectorInfo
+    from edgecam.detect.selfcheck import run_check
+
+    info = DetectorInfo("check", "", "cpu", 1, str(path), (0, 0), xnnpack=False)
+    result = run_check(Detector(interpreter, model, labels, info, path), expected_for(model))
+    if result.wrong_labels:
+        raise ModelError(
+            f"label file {model.labels_path} does not fit this model: on the known-answer "
+            f"image {result.detail}; remove model.labels or give the model's own"
+        )
 
 
 def _cpu_interpreter(path: Path) -> Any:

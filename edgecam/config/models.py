@@ -1,4 +1,4 @@
-"""The root of the configuration: one pydantic model per section (DESIGN.md, Configuration)."""
+"""The root of the configuration: one model per section (docs/architecture.md, Configuration)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from edgecam.config.http import HttpConfig
 from edgecam.detect.config import ModelConfig
 from edgecam.detect.regions import RegionConfig
 from edgecam.events.config import EventsConfig
+from edgecam.notify.config import NotifyConfig
 from edgecam.publish.config import MqttConfig
 from edgecam.publish.snapshots import SnapshotStoreConfig
 from edgecam.rules.areas import LineConfig, MaskConfig, ZoneConfig
@@ -101,6 +102,8 @@ class Config(StrictModel):
     """Each camera's RAM ring for clip pre-roll, and the encoding of cameras without H.264."""
     mqtt: MqttConfig | None = None
     """The MQTT broker to publish to; absent: no MQTT (events only with ``--events``)."""
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    """Notifications to a phone (ntfy, Telegram, e-mail, webhooks... through Apprise)."""
     http: HttpConfig = Field(default_factory=HttpConfig)
     """The web server: health, metrics, live views, the JSON API and the editor."""
     log: LogConfig = Field(default_factory=LogConfig)
@@ -116,6 +119,13 @@ class Config(StrictModel):
             if rule.name in names:
                 problems.append((("rules", index, "name"), f"duplicate rule name {rule.name!r}"))
             names.add(rule.name)
+            for n, target in enumerate(rule.notify):  # notify: the targets must exist
+                if target not in self.notify.targets:
+                    known = ", ".join(sorted(self.notify.targets)) or "none"
+                    problems.append(
+                        (("rules", index, "notify", n), f"unknown notify target {target!r}; "
+                         f"known: {known} (define it under notify.targets)")
+                    )  # fmt: skip
             if rule.clip is not None and not self.events.enabled:
                 problems.append((("rules", index, "clip"), "clips need events.enabled: true"))
             if rule.camera is not None and rule.camera not in self.cameras:

@@ -1,4 +1,4 @@
-"""MQTT topics and payloads of the contract (DESIGN.md, MQTT contract), as pure functions."""
+"""MQTT topics and payloads of the contract (docs/architecture.md, MQTT), as pure functions."""
 
 from __future__ import annotations
 

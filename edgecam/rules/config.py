@@ -79,6 +79,8 @@ class RuleBase(StrictModel):
     """Only objects whose path so far meets these conditions (zones in order, distance moved)."""
     clip: RuleClipConfig | None = None
     """Record a video clip of each event, e.g. ``{pre: 5s, post: 5s, max: 2m}``; default: none."""
+    notify: list[Name] = Field(default_factory=list)
+    """Targets under ``notify.targets`` that this rule's events are sent to, e.g. ``[phone]``."""
 
     @property
     def schedules(self) -> list[ScheduleConfig]:

@@ -83,6 +83,10 @@ class CameraFigures:
     dropped: int
     analysed: int
     reconnects: int
+    invokes: int = 0
+    """Inferences the detector ran for the camera's frames."""
+    sensor_frames: int = 0
+    """Frames whose detections the camera made on its own sensor (the AI Camera)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +130,8 @@ class ServiceCollector(Collector):
             ("frames_dropped", "Frames replaced before the detector took them", "dropped"),
             ("frames_analysed", "Frames the detector analysed", "analysed"),
             ("camera_reconnects", "Times the camera was reopened after a failure", "reconnects"),
+            ("detector_invokes", "Inferences the detector ran for the camera", "invokes"),
+            ("sensor_detections", "Frames the camera detected on its own sensor", "sensor_frames"),
         )
         for name, doc, attr in per_camera:
             family = CounterMetricFamily(f"edgecam_{name}", doc, labels=["camera"])

@@ -58,6 +58,9 @@ class ServiceState:
             return False, "stopping"
         if not self.started:
             return False, "starting"
+        for cam in self.pipeline.cameras:
+            if (detail := cam.capture.starting_detail()) is not None:
+                return False, f"starting: camera {cam.name}: {detail}"
         if not self.detector.healthy:
             return False, f"detector unhealthy: {self.detector.last_error}"
         age = self.clock() - self.pipeline.heartbeat
@@ -86,6 +89,8 @@ class ServiceState:
                 cam.slot.dropped,
                 cam.analysed,
                 cam.capture.reconnects,
+                cam.invokes,
+                cam.sensor.frames if cam.sensor is not None else 0,
             )
             for cam in self.pipeline.cameras
         ]

@@ -63,7 +63,9 @@ async def healthz(request: Request) -> Response:
     view = ctx(request).view
     ok, reason = view.health()
     status = ("degraded" if reason.startswith("degraded") else "ok") if ok else "unhealthy"
-    body = {"status": status, "reason": reason}
+    if not ok and reason.startswith("starting"):
+        status = "starting"  # e.g. the AI Camera's firmware upload: not a failure
+    body = {"status": status, "reason": reason, "detector": view.detector()}
     return JSONResponse({**body, "cameras": view.camera_status()}, 200 if ok else 503, NO_STORE)
 
 

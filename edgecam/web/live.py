@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from edgecam.config.models import Config
 from edgecam.pipeline.loop import Pipeline
@@ -78,6 +79,16 @@ class PipelineView:
                 "runtime": info.runtime,
             }
         return out
+
+    def detector(self) -> dict[str, object]:
+        """The detector in use: device, runtime, model and its known-answer check."""
+        info = self.pipeline.detector.info
+        return {
+            "device": info.where,
+            "runtime": f"{info.runtime} {info.runtime_version}",
+            "model": Path(info.model).name,
+            "check": info.check,
+        }
 
     def _fps(self, name: str, analysed: int) -> float:
         now = self._clock()

@@ -49,6 +49,10 @@ class ServiceView(Protocol):
         """Per camera: status, fps, frames analysed and dropped, the detector in use."""
         ...
 
+    def detector(self) -> dict[str, object]:
+        """The detector in use: device, runtime, model and its known-answer check."""
+        ...
+
     def rules(self) -> list[dict[str, object]]:
         """Every rule on every camera: its kind, state (ON/OFF) and count where it has them."""
         ...

@@ -85,6 +85,9 @@ def test_models_command_lists_the_builtins() -> None:
     )
     assert rows["ssdlite-person"]["label_names"] == ["person"]
     assert all(float(row["size_mb"]) > 1 for row in rows.values())
+    # The known-answer check of each on this CPU (edgecam/detect/selfcheck.py).
+    assert rows["coco"]["check"].startswith("passed in ") and "horse 0.96" in rows["coco"]["check"]
+    assert rows["ssdlite-person"]["check"].endswith(": person 0.99"), rows["ssdlite-person"]
 
 
 def test_models_command_times_each_model() -> None:

@@ -65,6 +65,10 @@ class FakeView:
         """Status and a made-up fps."""
         return {name: {"status": s, "fps": 5.0} for name, s in self.camera_status().items()}
 
+    def detector(self) -> dict[str, object]:
+        """As described in the class docstring."""
+        return {"device": "cpu", "runtime": "fake", "model": "fake", "check": "not run"}
+
     def rules(self) -> list[dict[str, object]]:
         """One rule, off."""
         return [{"name": "people", "kind": "presence", "camera": "c", "state": "OFF"}]
