@@ -19,6 +19,7 @@ import pytest
 
 from edgecam import bundled
 from edgecam.cli import main
+from edgecam.web.editor import ConfigEditor, EditRefused
 from tests.helpers import DATA, run_edgecam
 from tests.publish.broker import Certs, make_certs
 
@@ -308,6 +309,10 @@ def test_the_users_directory_as_outbox_is_refused_and_nothing_renamed(tmp_path: 
     assert (checked.code, ran.code) == (2, 2), (checked.err, ran.err)
     assert checked.err == ran.err and "3: mqtt.outbox.path: " in ran.err, ran.err
     assert "is a directory" in ran.err
+    # The editor's Validate (and so its Apply, and a reload) give the same verdict.
+    with pytest.raises(EditRefused) as refused:
+        ConfigEditor(config, False, lambda: True).validate(config.read_text())
+    assert refused.value.problems == ran.err.removeprefix("edgecam: error: ").strip().split("\n")
     assert _tree(tmp_path) == before and sorted(p.name for p in tmp_path.iterdir()) == [
         "c.yaml",
         "clip.avi",
