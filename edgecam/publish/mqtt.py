@@ -1,8 +1,9 @@
 """The MQTT sink: events through the durable outbox to the broker, plus states, stats, commands.
 
 Threads: the pipeline calls ``emit`` (outbox write, then a wake-up), paho's network thread only
-hands work over (:mod:`edgecam.publish.client`), and one publisher thread owns the paho client's
-publishing, the in-flight table and the retained states.
+hands work over (:mod:`edgecam.publish.client`, queued as :mod:`edgecam.publish.work`), and one
+publisher thread owns the paho client's publishing, the in-flight table, the retained states and
+the link's state (:mod:`edgecam.publish.link`; commands: :mod:`edgecam.publish.commands`).
 
 Order: the publisher hands paho at most ``window`` unacknowledged events, oldest first. paho
 resends the unacknowledged ones itself after a reconnect, so the publisher sends nothing new until
