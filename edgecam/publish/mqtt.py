@@ -194,12 +194,12 @@ class MqttSink:
             self._worker.join(self.config.flush_timeout + 10.0)
         lost = self._outbox.lost
         self._outbox.close()
+        lost = self._outbox.lost - lost
         # After the outbox's own last word, so the two lines agree: what is on disk stays.
         log.info(
             "MQTT: disconnected; %d event(s) kept in the outbox for the next start%s",
-            self._outbox.depth,
-            f", {self._outbox.lost - lost} lost at this stop" if self._outbox.lost > lost else "",
-        )
+            self._outbox.depth, f", {lost} lost at this stop" if lost else "",
+        )  # fmt: skip
 
     # --- the publisher thread ---
 
