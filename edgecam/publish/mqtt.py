@@ -188,15 +188,14 @@ class MqttSink:
         self._queue.put(Retarget(tuple(cameras), tuple(rule_targets(cameras, rules))))
 
     def close(self) -> None:
-        """Flush pending events for up to ``flush_timeout``, publish ``offline``, disconnect."""
+        """Flush for up to ``flush_timeout``, publish ``offline``, disconnect; say what is kept."""
         if self._worker.is_alive():
             self._queue.put(Close())
             self._worker.join(self.config.flush_timeout + 10.0)
         lost = self._outbox.lost
         self._outbox.close()
         lost = self._outbox.lost - lost
-        # After the outbox's own last word, so the two lines agree: what is on disk stays.
-        log.info(
+        log.info(  # after the outbox's own last word, so the two lines agree
             "MQTT: disconnected; %d event(s) kept in the outbox for the next start%s",
             self._outbox.depth, f", {lost} lost at this stop" if lost else "",
         )  # fmt: skip
