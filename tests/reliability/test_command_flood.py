@@ -47,6 +47,10 @@ def test_a_thousand_valid_commands_a_second_log_a_few_lines_and_the_last_wins(
         with running(tmp_path, ["run", "--config", str(config)], notify) as svc:
             notify.wait_for("READY")
             svc.wait_log("MQTT: connected to")
+            metrics = svc.get("/metrics")[2].decode()
+            assert f'edgecam_mqtt_connected{{broker="127.0.0.1:{broker.port}"}} 1.0' in metrics
+            threads = [line for line in metrics.splitlines() if line.startswith("edgecam_threads ")]
+            assert threads and 0 < float(threads[0].split()[1]) <= 96  # the unit's TasksMax
             before = len(svc.stderr().splitlines())
             rng = random.Random(22)
             start, sent = time.monotonic(), 0
