@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from edgecam.types import Crops, Detection, Image
@@ -75,6 +76,36 @@ class ExtrasSource(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class ReconnectPolicy:
+    """When a live source counts as stalled and how long to wait between reopen attempts."""
+
+    stall_timeout: float = 10.0
+    initial_backoff: float = 0.5
+    max_backoff: float = 30.0
+
+
+def backoff_delay(attempt: int, policy: ReconnectPolicy) -> float:
+    """Seconds to wait before reopen attempt ``attempt`` (1, 2, ...): doubling, capped."""
+    return min(policy.max_backoff, policy.initial_backoff * 2.0 ** max(0, attempt - 1))
+
+
+@runtime_checkable
+class TwoStreamSource(Protocol):
+    """A camera with a second stream kept for clips (``record``), demuxed on its own thread.
+
+    Both streams are one camera: it follows the camera's reconnect policy, and its state is part
+    of the camera's health (a failed record stream makes the camera ``degraded``).
+    """
+
+    def follow_policy(self, policy: ReconnectPolicy) -> None:
+        """Reopen the record stream by the camera's policy."""
+
+    def record_health(self, now: float) -> dict[str, object] | None:
+        """The record stream's state and counters; None when the camera has none running."""
+        ...
+
+
 @runtime_checkable
 class ModelAwareSource(Protocol):
     """A source that can deliver frames at the model's input size and cut regions itself.
@@ -95,3 +126,10 @@ class ModelAwareSource(Protocol):
     def detects_on_sensor(self) -> bool:
         """Whether the camera detects by itself (then the detector never sees its frames)."""
         ...
+
+
+@runtime_checkable
+class CountsDecodes(Protocol):
+    """A source that counts the frames its decoder produced (``edgecam_frames_decoded``)."""
+
+    decoded: int

@@ -57,12 +57,28 @@ def section_problems(sections: Mapping[str, Any]) -> list[Problem]:
         from edgecam.notify.targets import target_problems
 
         problems += target_problems(notify.targets)
+    rules = sections.get("rules") or []
+    labels = None
     if (model := sections.get("model")) is not None:
         labels, model_problems = model_labels(model)
         problems += model_problems
         if labels is not None:
-            problems += label_problems(sections.get("rules") or [], model, labels)
+            problems += label_problems(rules, model, labels)
+    classify = sections.get("classify")
+    if classify is not None and (classify or any(_by_sub_label(r) for r in rules)):
+        problems += _classify_problems(classify, rules, labels)
     return problems
+
+
+def _classify_problems(
+    classify: Any, rules: Sequence[RuleConfig], labels: dict[int, str] | None
+) -> list[Problem]:
+    """Classifiers that are not classifiers or do not fit, and sub labels none can name."""
+    from edgecam.classify.check import classifier_problems, sub_label_problems
+
+    known = set(labels.values()) if labels is not None else None
+    problems, classes = classifier_problems(classify, known)
+    return problems + sub_label_problems(rules, classify, classes)
 
 
 def _source_problems(cameras: Mapping[str, CameraConfig]) -> list[Problem]:
@@ -254,3 +270,7 @@ def label_problems(
         which = f"its {len(known)} labels ({source}): {listed}" if number == 0 else "see above"
         problems.append((loc, f"{label!r} is not a label of the model{hint}; {which}"))
     return problems
+
+
+def _by_sub_label(rule: Any) -> bool:
+    return bool(getattr(rule, "sub_labels", None)) or getattr(rule, "by", None) == "sub_label"

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from edgecam.camera.motion import MotionConfig
 from edgecam.camera.sources import SourceConfig
+from edgecam.classify.config import ClassifierConfig
 from edgecam.clips.config import ClipsConfig
 from edgecam.config.http import HttpConfig
 from edgecam.detect.config import ModelConfig
@@ -20,6 +21,7 @@ from edgecam.publish.config import MqttConfig
 from edgecam.publish.snapshots import SnapshotStoreConfig
 from edgecam.rules.areas import LineConfig, MaskConfig, ZoneConfig
 from edgecam.rules.config import RuleConfig
+from edgecam.rules.schedule import TimeZoneName
 from edgecam.schema import Duration, Name, StrictModel
 from edgecam.track.config import TrackerConfig
 
@@ -40,6 +42,9 @@ class DeviceConfig(StrictModel):
 
     name: Name = Field(default_factory=_default_device_name)
     """Names the MQTT topics (``edgecam/<name>/...``); default: the host name."""
+    timezone: TimeZoneName | None = None
+    """IANA zone the web page shows times in (and days of the events page begin in);
+    default: the system's own zone."""
 
 
 class CameraConfig(StrictModel):
@@ -94,6 +99,8 @@ class Config(StrictModel):
     """Cameras by name; the name appears in MQTT topics and events."""
     rules: list[RuleConfig] = Field(default_factory=list)
     """Rules that turn detections into events."""
+    classify: list[ClassifierConfig] = Field(default_factory=list)
+    """Classifiers that say what tracked objects are (``[{name: birds}]``: a bird's species)."""
     snapshots: SnapshotStoreConfig | None = None
     """Keep event snapshots on disk too (``{path, max_files, max_bytes}``); default: not kept."""
     events: EventsConfig = Field(default_factory=EventsConfig)

@@ -32,6 +32,8 @@ class CameraState:
     last_analysed: float = float("-inf")
     last_frame: Frame | None = None
     last_detections: Sequence[Detection] = ()
+    last_regions: Sequence[tuple[int, int, int, int]] = ()
+    """The regions (frame pixels) the detector ran on for the last frame; () for the whole."""
     analysed: int = 0
     skipped: int = 0
     """Frames taken but not analysed: over the fps cap or detection paused."""

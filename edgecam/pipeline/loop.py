@@ -9,6 +9,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from edgecam.camera.base import FullFrameSource, ModelAwareSource
+from edgecam.classify.stage import ClassifyStage
 from edgecam.clips.recorder import ClipRecorder, clip_rules
 from edgecam.config.models import CameraConfig, Config
 from edgecam.detect.detector import Detector
@@ -79,6 +80,7 @@ class Pipeline:
         max_frames: int | None = None,
         clips: ClipRecorder | None = None,
         keep: Sequence[EventSink] = (),
+        classify: ClassifyStage | None = None,
     ) -> None:
         self.config = config
         self.detector = detector
@@ -87,6 +89,8 @@ class Pipeline:
         self.keep = list(keep)
         """Sinks that outlive reloads (the events store); they get what ``sinks`` get."""
         self.clips = clips
+        self.classify = classify
+        """Second-stage classifiers (their own worker); None when the config has none."""
         self.stop = stop or threading.Event()
         self.max_frames = max_frames
         self.stats = PipelineStats()
@@ -325,7 +329,13 @@ class Pipeline:
         cam.last_frame = frame
         cam.last_detections = detections
         self.heartbeat = time.monotonic()
+        if (stage := self.classify) is not None:
+            # Votes finished since the last frame, before the rules read them; a recording
+            # analysed frame by frame waits for them (time is data: same events every run).
+            stage.apply(settle=cam.slot.lossless)
         found = self.engine.process(frame, detections)
+        if stage is not None:
+            stage.observe(frame, self.engine.tracks(frame.camera), settle=cam.slot.lossless)
         if cam.main_regions:
             # Where the next frame's crops go: the capture thread cuts them from its main stream.
             cam.interest = tuple(self._interest(cam, frame))
@@ -339,8 +349,10 @@ class Pipeline:
         if (crops := frame.crops) is not None:
             cam.invokes += len(crops.images) + crops.full_frame
             return detect_crops(self.detector.detect, crops, lambda: self._whole(cam, frame))
+        cam.last_regions = ()
         if (passes := self._regions(cam, frame)) is not None:
             cam.invokes += len(passes.regions) + passes.full_frame
+            cam.last_regions = passes.regions  # a reference: the live view's regions layer
             return detect_plan(self.detector.detect, frame.image, passes)
         cam.invokes += 1
         return self._whole(cam, frame)
@@ -409,6 +421,8 @@ class Pipeline:
         if self.clips is not None:
             self.clips.close(self.config.health.stop_timeout)
         self.snapshots.close()
+        if self.classify is not None:
+            self.classify.close()
         self.publish_stats()
 
     def snapshot_stats(self) -> dict[str, object]:
@@ -421,6 +435,7 @@ class Pipeline:
             "frames_analysed": self.stats.analysed,
             "events": self.stats.events,
             "snapshots_dropped": self.snapshots.dropped,
+            **({"classify": self.classify.stats()} if self.classify is not None else {}),
             "detector": self.detector.info.device,
             "runtime": self.detector.info.runtime,
             "uptime_s": round(uptime, 1),

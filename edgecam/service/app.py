@@ -25,6 +25,7 @@ from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry
 
+from edgecam.classify.stage import load_stage
 from edgecam.config.models import Config
 from edgecam.errors import ConfigError
 from edgecam.notify.metrics import NotifyCollector
@@ -35,7 +36,7 @@ from edgecam.publish.base import EventSink, SendsCommands, Startable
 from edgecam.rules.engine import RuleEngine
 from edgecam.service.build import Builders, close_sinks
 from edgecam.service.logs import set_level
-from edgecam.service.metrics import ServiceCollector, latency_histogram
+from edgecam.service.metrics import ClassifyCollector, ServiceCollector, latency_histogram
 from edgecam.service.notify import Notifier
 from edgecam.service.recording import EventsCollector, build_events
 from edgecam.service.reload import (
@@ -98,6 +99,8 @@ class Service:
         self.reloads = 0
         """Reloads applied so far."""
         histogram = latency_histogram(self.registry)
+        # Classifiers first: if one cannot load, nothing else needs closing.
+        classify = load_stage(config.classify, config.model.threads)
         self.detector = GuardedDetector(
             lambda: builders.detector(config),
             config.health.invoke_timeout,
@@ -116,12 +119,15 @@ class Service:
         keep: list[EventSink] = [self.events.store] if self.events.store is not None else []
         self.pipeline = Pipeline(
             config, self.detector, engine, sinks, max_frames=max_frames,
-            clips=self.events.recorder, keep=keep,
+            clips=self.events.recorder, keep=keep, classify=classify,
         )  # fmt: skip
         self.state = ServiceState(
             self.pipeline, self.detector, config.health.stale_after, events=self.events
         )
         self.registry.register(ServiceCollector(self.state.figures))
+        self.registry.register(
+            ClassifyCollector(lambda: classify.stats() if classify is not None else None)
+        )
         self.registry.register(EventsCollector(self.events))
         self.registry.register(NotifyCollector(lambda: self.pipeline.sinks))  # notify: per target
         reload = self.reload if config_path is not None else None

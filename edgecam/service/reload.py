@@ -61,6 +61,9 @@ RELOAD_TABLE: Mapping[str, SectionReload] = {
     # stop after the send in progress, the new ones take over the same queues (by target name).
     "notify": _rebuild("sinks"),
     "http": SectionReload(restart=True, why="the web server keeps its listening socket"),
+    "classify": SectionReload(
+        restart=True, why="the classifiers are loaded once, at start, with their worker"
+    ),
     "log": SectionReload(),  # the level is set after the swap
     "health": SectionReload(),  # read where used; the supervisor is told the new stale_after
 }

@@ -20,6 +20,7 @@ from edgecam.web.server import WebServer
 from edgecam.web.view import LiveFrame, TrackBox
 
 CONFIG = """\
+device: {timezone: UTC}  # day boundaries the tests can name
 cameras:
   a: {source: {type: image, paths: [/nonexistent.jpg]}}
   b: {source: {type: image, paths: [/nonexistent.jpg]}}
