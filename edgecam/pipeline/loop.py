@@ -19,10 +19,12 @@ from edgecam.pipeline.cameras import CameraState, build_camera, wire_model_aware
 from edgecam.pipeline.guard import DetectorLike, FittingDetector
 from edgecam.pipeline.snapshots import SnapshotJob, SnapshotWorker, wants_snapshot
 from edgecam.publish.base import EventSink, Retargetable, TakesSnapshots, TakesStats
+from edgecam.ratelimit import RateLimitedLog
 from edgecam.rules.engine import RuleEngine
 from edgecam.types import Box, Detection, Frame, Image
 
 log = logging.getLogger(__name__)
+
 
 STATS_INTERVAL = 10.0
 FULL_FRAME_WAIT = 1.0
@@ -99,6 +101,7 @@ class Pipeline:
         self._calls: list[Callable[[Pipeline], None]] = []
         self._calls_lock = threading.Lock()
         self._turn = 0
+        self._switches = RateLimitedLog(log)  # detection switched by command, per camera
         self.snapshots = SnapshotWorker(self._full_frame)
         self._fitting = detector if isinstance(detector, FittingDetector) else None
         """The detector, when frames can be fitted to its input on the capture threads."""
@@ -177,10 +180,17 @@ class Pipeline:
 
     def set_detect(self, camera: str, enabled: bool) -> None:
         """Pause or resume detection on one camera (pipeline thread; MQTT ``detect/set``)."""
+        # Logged once per change, a few lines a minute at most: commands can come by thousands.
         for cam in self.cameras:
             if cam.name == camera:
+                state = "on" if enabled else "off"
+                if cam.detect_enabled == enabled:
+                    log.debug("camera %s: detection already %s", camera, state)
+                    continue
                 cam.detect_enabled = enabled
-                log.info("camera %s: detection %s", camera, "on" if enabled else "off")
+                self._switches.log(
+                    logging.INFO, camera, "camera %s: detection %s by command", camera, state
+                )
 
     @property
     def dropped(self) -> int:
