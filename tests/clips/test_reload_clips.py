@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,12 +39,15 @@ class Sink:
     """Events, and finished clips as the MQTT sink gets them (its ``clip`` topic)."""
 
     events: list[Event] = field(default_factory=list)
-    clips: dict[str, tuple[str, str, dict[str, object]]] = field(default_factory=dict)
+    clips: dict[str, tuple[str, str, dict[str, Any]]] = field(default_factory=dict)
 
     def emit(self, event: Event) -> None:
         self.events.append(event)
 
-    def clip(self, camera: str, rule: str, info: dict[str, object]) -> None:
+    def close(self) -> None:
+        pass
+
+    def clip(self, camera: str, rule: str, info: dict[str, Any]) -> None:
         self.clips[str(info["id"])] = (camera, rule, info)
 
     def starts(self, camera: str) -> list[Event]:
@@ -131,7 +135,7 @@ def test_a_clip_recording_when_its_camera_stops_is_cut_there_and_written(
         _step_until(service, lambda: start.id in sink.clips)
         camera, rule, info = sink.clips[start.id]
         assert (camera, rule, info["status"]) == ("plaza", "people", "ready"), info
-        assert info["truncated"] == [f"{reason} mid-clip"]
+        assert f"{reason} mid-clip" in info["truncated"]  # (and the pre-roll, at the start)
         assert len(probe(Path(str(info["path"]))).times) == info["frames"] > 5
         _step_until(service, lambda: _stored(service, start.id) is not None)
         assert _stored(service, start.id) == info
@@ -162,7 +166,7 @@ def test_a_reload_that_gives_a_camera_its_first_clip_rule_records_its_clips(
         assert end.clip is not None and end.clip["id"] == start.id
         _, _, info = sink.clips[start.id]
         assert info["status"] == "ready" and info["frames"], info
-        assert info["truncated"] == ["recording stopped before the clip's end"]
+        assert "recording stopped before the clip's end" in info["truncated"]
         # The reload said what it did: plaza restarted to get its clip ring.
         assert "camera plaza restarts: a rule now records its clips" in caplog.text
     finally:
