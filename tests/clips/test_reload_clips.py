@@ -7,7 +7,9 @@ this thread is the pipeline thread, stepping it while ``apply`` runs on another.
 
 from __future__ import annotations
 
+import json
 import logging
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from edgecam.clips.job import ClipJob, ClipRef
+from edgecam.clips.writer import ClipResult, ClipWriter
 from edgecam.config.loader import parse_config
 from edgecam.event import Event
 from edgecam.service.app import Service
@@ -24,6 +28,9 @@ from edgecam.service.build import Builders
 from edgecam.service.notify import Notifier
 from tests.clips.media import probe, write_h264
 from tests.helpers import DATA
+from tests.publish.broker import Broker, Subscriber
+from tests.publish.conftest import broker, subscriber  # noqa: F401 (fixtures)
+from tests.service.harness import running, wait
 
 CLIP = "clip: {pre: 1s, post: 30s, max: 1m}"
 
@@ -171,3 +178,70 @@ def test_a_reload_that_gives_a_camera_its_first_clip_rule_records_its_clips(
         assert "camera plaza restarts: a rule now records its clips" in caplog.text
     finally:
         service.pipeline.close()
+
+
+def test_edgecam_run_sighup_and_sigterm_mid_clip_publish_every_clip(
+    tmp_path: Path,
+    h264: Path,
+    broker: Broker,  # noqa: F811
+    subscriber: Subscriber,  # noqa: F811
+) -> None:
+    config = tmp_path / "edgecam.yaml"
+    text = _text(h264, tmp_path).replace("stop_timeout: 5s", "stop_timeout: 3s") + (
+        f"device: {{name: reclip}}\nmqtt: {{host: 127.0.0.1, port: {broker.port},"
+        f" outbox: {{path: {tmp_path / 'outbox.sqlite'}}}}}\n"
+    )
+    config.write_text(text)
+    events = tmp_path / "events.jsonl"
+    topic = "edgecam/reclip/plaza/people/clip"
+
+    def clips() -> list[dict[str, Any]]:
+        return [json.loads(m.payload) for m in subscriber.messages if m.topic == topic]
+
+    def starts() -> list[str]:
+        lines = events.read_text().splitlines() if events.exists() else []
+        return [e["id"] for e in map(json.loads, lines) if e["type"] == "start"]
+
+    args = ["run", "--config", str(config), "--events", str(events)]
+    with running(tmp_path, args, None) as svc:
+        wait(lambda: len(starts()) == 1, 30, svc.stderr)
+        config.write_text(text.replace("stall_timeout: 10s", "stall_timeout: 11s"))
+        svc.signal(signal.SIGHUP)  # plaza restarts while its clip records
+        wait(lambda: len(clips()) == 1, 30, lambda: f"{svc.stderr()}\n{clips()}")
+        first = clips()[0]
+        assert first["id"] == starts()[0] and first["status"] == "ready", first
+        assert "camera restarted by a reload mid-clip" in first["truncated"]
+        wait(lambda: len(starts()) == 2, 30, svc.stderr)  # the restarted camera's next clip
+        time.sleep(0.5)
+        stopping = time.monotonic()
+        svc.signal(signal.SIGTERM)
+        assert svc.proc.wait(30) == 0
+        took = time.monotonic() - stopping
+    wait(lambda: len(clips()) == 2, 10, lambda: str(clips()))
+    last = clips()[1]
+    assert last["id"] == starts()[1] and last["status"] == "ready", last
+    assert "recording stopped before the clip's end" in last["truncated"]
+    assert len(probe(Path(last["path"])).times) == last["frames"] > 0
+    assert took < 3.0, f"stopping took {took:.1f} s, more than health.stop_timeout"
+
+
+def test_clips_not_begun_when_stop_timeout_ends_are_reported_failed(tmp_path: Path) -> None:
+    release = threading.Event()
+    results: list[ClipResult] = []
+
+    def slow(result: ClipResult) -> None:  # the first result holds the writer thread
+        results.append(result)
+        if len(results) == 1:
+            release.wait(5.0)
+
+    writer = ClipWriter(slow)
+    for i in range(3):
+        ref = ClipRef(f"e{i}", tmp_path / f"{i}.mp4", f"/e{i}")
+        writer.submit(ClipJob(ref, "cam", "walk", 0.0, 0.0, 9.0, 1 << 20, None))
+    began = time.monotonic()
+    writer.close(0.2)
+    assert time.monotonic() - began < 2.0  # 0.2 s, then at most 1 s for the clip in progress
+    release.set()
+    assert [r.job.ref.id for r in results] == ["e0", "e1", "e2"]
+    assert [r.error for r in results[1:]] == ["not written: the service stopped first"] * 2
+    assert writer.stats.failed == 3 and results[2].info()["status"] == "failed"
