@@ -209,7 +209,8 @@ class ClipRecorder:
 
     def attach(self, clips: CameraClips) -> None:
         """Events of ``clips.name`` make clips from this ring from now on (pipeline thread)."""
-        self.cameras[clips.name] = clips
+        # A new dict, not an update: /metrics reads it on the HTTP thread.
+        self.cameras = {**self.cameras, clips.name: clips}
 
     def untapped(self, cameras: Iterable[str], rules: Mapping[str, RuleClips]) -> list[str]:
         """The ``cameras`` that ``rules`` want clips of but that have no ring (not recording)."""
@@ -218,9 +219,10 @@ class ClipRecorder:
     def retire(self, camera: str, reason: str) -> None:
         """``camera`` stops (a reload removed or restarted it; pipeline thread): the clips
         recording from its ring end here, say ``reason``, and are written like any other."""
-        cam = self.cameras.pop(camera, None)
+        cam = self.cameras.get(camera)
         if cam is None:
             return
+        self.cameras = {name: c for name, c in self.cameras.items() if name != camera}
         for key in [key for key in self._open if key[0] == camera]:
             del self._open[key]
         ended = [s for s in cam.ring.take_subscribers() if isinstance(s, ClipJob)]

@@ -223,7 +223,8 @@ class Service:
             if self.state.stopping:
                 log.warning("reload ignored: the service is stopping")
                 return False
-            changes = self._clip_restarts(new, compare(self.config, new))
+            changes = compare(self.config, new)
+            changes, for_clips = self._clip_restarts(new, changes)
             try:
                 built = self._build(new, changes)
             except Exception as err:
@@ -242,6 +243,8 @@ class Service:
             self._finish(built, old)
             self.config = new
             self.reloads += 1
+        for name in for_clips:
+            log.info("reload: camera %s restarted: a rule now records its clips", name)
         for key in changes.need_restart:
             log.warning(
                 "reload: %s changed and is NOT applied (%s); restart edgecam to apply it",
@@ -255,19 +258,18 @@ class Service:
         log.info("reload done: applied %s", applied)
         return True
 
-    def _clip_restarts(self, new: Config, changes: ConfigChanges) -> ConfigChanges:
-        """Also restart the cameras a rule now wants clips of: their clip ring is set up as
-        the capture starts (the record stream, the Pi camera's encoder)."""
+    def _clip_restarts(
+        self, new: Config, changes: ConfigChanges
+    ) -> tuple[ConfigChanges, list[str]]:
+        """Also restart the cameras a rule now wants clips of (their clip ring is set up as the
+        capture starts: the record stream, the Pi camera's encoder); and their names."""
         recorder = self.events.recorder
         if recorder is None:
-            return changes
+            return changes, []
         names = recorder.untapped(new.cameras, clip_rules(new.rules))
         restart = [name for name in names if name not in changes.cameras]
-        for name in restart:
-            log.info("reload: camera %s restarts: a rule now records its clips", name)
-        if not restart:
-            return changes
-        return replace(changes, cameras=tuple(sorted({*changes.cameras, *restart})))
+        cameras = tuple(sorted({*changes.cameras, *restart}))
+        return replace(changes, cameras=cameras), restart
 
     def _build(self, new: Config, changes: ConfigChanges) -> _Built:
         """Every new part ``new`` needs (reload thread); on an error, what was built is closed."""

@@ -175,7 +175,7 @@ def test_a_reload_that_gives_a_camera_its_first_clip_rule_records_its_clips(
         assert info["status"] == "ready" and info["frames"], info
         assert "recording stopped before the clip's end" in info["truncated"]
         # The reload said what it did: plaza restarted to get its clip ring.
-        assert "camera plaza restarts: a rule now records its clips" in caplog.text
+        assert "reload: camera plaza restarted: a rule now records its clips" in caplog.text
     finally:
         service.pipeline.close()
 
