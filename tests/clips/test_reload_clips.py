@@ -187,7 +187,7 @@ def test_edgecam_run_sighup_and_sigterm_mid_clip_publish_every_clip(
     subscriber: Subscriber,  # noqa: F811
 ) -> None:
     config = tmp_path / "edgecam.yaml"
-    text = _text(h264, tmp_path).replace("stop_timeout: 5s", "stop_timeout: 3s") + (
+    text = _text(h264, tmp_path) + (
         f"device: {{name: reclip}}\nmqtt: {{host: 127.0.0.1, port: {broker.port},"
         f" outbox: {{path: {tmp_path / 'outbox.sqlite'}}}}}\n"
     )
@@ -222,7 +222,7 @@ def test_edgecam_run_sighup_and_sigterm_mid_clip_publish_every_clip(
     assert last["id"] == starts()[1] and last["status"] == "ready", last
     assert "recording stopped before the clip's end" in last["truncated"]
     assert len(probe(Path(last["path"])).times) == last["frames"] > 0
-    assert took < 3.0, f"stopping took {took:.1f} s, more than health.stop_timeout"
+    assert took < 5.0, f"stopping took {took:.1f} s, more than health.stop_timeout (5 s)"
 
 
 def test_clips_not_begun_when_stop_timeout_ends_are_reported_failed(tmp_path: Path) -> None:
