@@ -7,13 +7,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from edgecam.camera.base import ModelAwareSource, ViewSource
+from edgecam.camera.base import FullFrameSource, ModelAwareSource, ViewSource
 from edgecam.camera.capture import CaptureThread, ReconnectPolicy
 from edgecam.camera.motion import MotionGate
 from edgecam.camera.slot import LatestFrameSlot
 from edgecam.camera.sources import create_source
 from edgecam.classify.views import Wanted, plan_views
-from edgecam.config.models import CameraConfig
+from edgecam.clips.recorder import CameraClips, ClipRecorder
+from edgecam.config.models import CameraConfig, Config
 from edgecam.detect.config import ModelConfig
 from edgecam.detect.regions import RegionPlanner, main_stream_plan
 from edgecam.detect.sensor import SensorDetections
@@ -123,3 +124,41 @@ def capture_settings(config: CameraConfig) -> dict[str, object]:
     return config.model_dump(
         include={"source", "motion", "regions", "stall_timeout", "max_backoff"}
     )
+
+
+def full_frame(cameras: Sequence[CameraState], camera: str, wait: float) -> Image | None:
+    """``camera``'s next full-size frame, where its source has one (for a snapshot)."""
+    for cam in cameras:
+        source = cam.capture.source
+        if cam.name == camera and isinstance(source, FullFrameSource):
+            return source.snapshot(wait) if cam.capture.is_alive() else None
+    return None
+
+
+def settle_opencv(quiet: bool) -> None:
+    """OpenCV set up for capture threads beside inference (before the cameras open)."""
+    import cv2
+
+    # OpenCV's own thread pool would compete with the inference threads for the same cores;
+    # its per-frame work (colour conversion, one resize) is small enough for one thread.
+    cv2.setNumThreads(1)
+    if quiet:
+        # OpenCV's own warnings (e.g. "can't be used to capture by name" for a stream that is
+        # down) mislead next to edgecam's message, which names the camera and the fix.
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
+
+def retire_clips(clips: ClipRecorder | None, gone: Sequence[CameraState], config: Config) -> None:
+    """Clips recording from detached cameras end now, cut short, and are written."""
+    if clips is not None:
+        for cam in gone:
+            why = "restarted" if cam.name in config.cameras else "removed"
+            clips.retire(cam.name, f"camera {why} by a reload")
+
+
+def attach_clips(clips: ClipRecorder | None, cameras: Sequence[CameraState]) -> None:
+    """The cameras' clip rings take their events from now on (pipeline thread)."""
+    if clips is not None:
+        for cam in cameras:
+            if isinstance(tap := cam.capture.tap, CameraClips):
+                clips.attach(tap)

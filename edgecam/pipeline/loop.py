@@ -6,17 +6,27 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
 
-from edgecam.camera.base import FullFrameSource, ModelAwareSource
+from edgecam.camera.base import ModelAwareSource
 from edgecam.classify.stage import ClassifyStage
-from edgecam.clips.recorder import CameraClips, ClipRecorder, clip_rules
+from edgecam.clips.recorder import ClipRecorder, clip_rules
 from edgecam.config.models import CameraConfig, Config
 from edgecam.detect.detector import Detector
-from edgecam.detect.regions import Plan, RegionPlanner, detect_crops, detect_plan
+from edgecam.detect.regions import RegionPlanner
 from edgecam.event import Event
-from edgecam.pipeline.cameras import CameraState, build_camera, wire_model_aware, wire_views
+from edgecam.pipeline.cameras import (
+    CameraState,
+    attach_clips,
+    build_camera,
+    full_frame,
+    retire_clips,
+    settle_opencv,
+    wire_model_aware,
+    wire_views,
+)
+from edgecam.pipeline.detecting import detect_frame, interest
 from edgecam.pipeline.guard import DetectorLike, FittingDetector
+from edgecam.pipeline.parts import NewParts, OldParts, PipelineStats
 from edgecam.pipeline.snapshots import SnapshotJob, SnapshotWorker, wants_snapshot
 from edgecam.publish.base import EventSink, Retargetable, TakesSnapshots, TakesStats
 from edgecam.ratelimit import RateLimitedLog
@@ -30,41 +40,6 @@ log = logging.getLogger(__name__)
 STATS_INTERVAL = 10.0
 FULL_FRAME_WAIT = 1.0
 """Seconds a snapshot waits for a camera's next full-size frame before using the analysed one."""
-
-
-@dataclass(frozen=True, slots=True)
-class NewParts:
-    """What a reload hands the pipeline, taken in one step by :meth:`Pipeline.swap`."""
-
-    config: Config
-    engine: RuleEngine
-    sinks: Sequence[EventSink] | None = None
-    """New sinks, or None to keep the running ones."""
-    cameras: Sequence[CameraState] = ()
-    """Cameras to attach (their captures start after the swap)."""
-    detach: Collection[str] = ()
-    """Names of the cameras to take out (removed, or replaced by one in ``cameras``)."""
-
-
-@dataclass(frozen=True, slots=True)
-class OldParts:
-    """What :meth:`Pipeline.swap` took out, for the caller to close."""
-
-    sinks: Sequence[EventSink]
-    """The replaced sinks (empty when they were kept)."""
-    cameras: Sequence[CameraState]
-    """The detached cameras; their captures were asked to stop."""
-
-
-@dataclass(slots=True)
-class PipelineStats:
-    """Counters of one run, for stats, ``bench`` and tests."""
-
-    started: float = field(default_factory=time.monotonic)
-    analysed: int = 0
-    events: int = 0
-    inference_ms: float = 0.0
-    """Exponential moving average of the invoke time."""
 
 
 class Pipeline:
@@ -107,7 +82,7 @@ class Pipeline:
         self._fitting = detector if isinstance(detector, FittingDetector) else None
         """The detector, when frames can be fitted to its input on the capture threads."""
         self.cameras = [self.new_camera(name, cam) for name, cam in config.cameras.items()]
-        self._attach_clips(self.cameras)
+        attach_clips(self.clips, self.cameras)
 
     def new_camera(
         self, name: str, config: CameraConfig, rules: Sequence[RuleConfig] | None = None
@@ -141,20 +116,6 @@ class Pipeline:
             cam.capture.request_stop()
         return gone
 
-    def _retire_clips(self, gone: Sequence[CameraState], config: Config) -> None:
-        """Clips recording from detached cameras end now, cut short, and are written."""
-        if self.clips is not None:
-            for cam in gone:
-                why = "restarted" if cam.name in config.cameras else "removed"
-                self.clips.retire(cam.name, f"camera {why} by a reload")
-
-    def _attach_clips(self, cameras: Sequence[CameraState]) -> None:
-        """The cameras' clip rings take their events from now on (pipeline thread)."""
-        if self.clips is not None:
-            for cam in cameras:
-                if isinstance(tap := cam.capture.tap, CameraClips):
-                    self.clips.attach(tap)
-
     def _fitter(self) -> Callable[[Image], Image] | None:
         return self._fitting.fitter() if self._fitting is not None else None
 
@@ -184,9 +145,9 @@ class Pipeline:
         if self.clips is not None:
             self.clips.rules = clip_rules(new.config.rules)
         gone = self.detach(new.detach)
-        self._retire_clips(gone, new.config)
+        retire_clips(self.clips, gone, new.config)
         self.attach(new.cameras)
-        self._attach_clips(new.cameras)
+        attach_clips(self.clips, new.cameras)
         old_sinks: Sequence[EventSink] = ()
         if new.sinks is not None:
             old_sinks, self.sinks = self.sinks, list(new.sinks)
@@ -227,15 +188,7 @@ class Pipeline:
         A file or image that cannot be opened raises CameraError; a live camera or stream that
         cannot is retried in the background while the other cameras run.
         """
-        import cv2
-
-        # OpenCV's own thread pool would compete with the inference threads for the same cores;
-        # its per-frame work (colour conversion, one resize) is small enough for one thread.
-        cv2.setNumThreads(1)
-        if not log.isEnabledFor(logging.DEBUG):
-            # OpenCV's own warnings (e.g. "can't be used to capture by name" for a stream that is
-            # down) mislead next to edgecam's message, which names the camera and the fix.
-            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+        settle_opencv(quiet=not log.isEnabledFor(logging.DEBUG))
         try:
             for cam in self.cameras:
                 cam.capture.start()
@@ -347,7 +300,7 @@ class Pipeline:
         if cam.sensor is not None:  # the AI Camera detected on its sensor: no inference here
             detections = cam.sensor(frame.detections or ())
         else:
-            detections = self._detect(cam, frame)
+            detections = detect_frame(self.detector, self._fitting, cam, frame, self._interest)
             stats.inference_ms += (self.detector.last_invoke_ms - stats.inference_ms) * 0.1
         stats.analysed += 1
         cam.analysed += 1
@@ -373,38 +326,8 @@ class Pipeline:
             self._emit(events)
             self._snapshots(frame, events, detections)
 
-    def _detect(self, cam: CameraState, frame: Frame) -> list[Detection]:
-        """Run the detector on the frame: on crops, on regions, or on the whole frame."""
-        if (crops := frame.crops) is not None:
-            cam.invokes += len(crops.images) + crops.full_frame
-            return detect_crops(self.detector.detect, crops, lambda: self._whole(cam, frame))
-        cam.last_regions = ()
-        if (passes := self._regions(cam, frame)) is not None:
-            cam.invokes += len(passes.regions) + passes.full_frame
-            cam.last_regions = passes.regions  # a reference: the live view's regions layer
-            return detect_plan(self.detector.detect, frame.image, passes)
-        cam.invokes += 1
-        return self._whole(cam, frame)
-
-    def _whole(self, cam: CameraState, frame: Frame) -> list[Detection]:
-        """The whole analysed frame, fitted on the capture thread where it could be."""
-        fitting = self._fitting
-        if fitting is not None and frame.model_input is not None and frame.seq >= cam.fitted_from:
-            return fitting.detect(frame.image, frame.model_input)
-        return self.detector.detect(frame.image)
-
-    def _regions(self, cam: CameraState, frame: Frame) -> Plan | None:
-        """Regions to detect on around motion and tracks; None: the whole frame, as usual."""
-        if cam.regions is None or cam.main_regions or not cam.regions.active(frame.size):
-            return None  # no per-frame work for a camera whose frames gain nothing
-        return cam.regions.next(frame.size, self._interest(cam, frame))
-
     def _interest(self, cam: CameraState, frame: Frame) -> list[Box]:
-        """Where objects are: the camera's tracks and what moved (regions go around them)."""
-        interest = self.engine.track_boxes(cam.name, frame.mono)
-        if cam.motion is not None:
-            interest += cam.motion.moving_boxes()
-        return interest
+        return interest(self.engine, cam, frame)
 
     def _snapshots(
         self, frame: Frame, events: Sequence[Event], detections: Sequence[Detection]
@@ -425,11 +348,7 @@ class Pipeline:
         """The camera's full-size frame for a snapshot, where its source has one."""
         if self.stop.is_set():
             return None  # the capture threads are ending: no next frame will come
-        for cam in self.cameras:
-            source = cam.capture.source
-            if cam.name == camera and isinstance(source, FullFrameSource):
-                return source.snapshot(FULL_FRAME_WAIT) if cam.capture.is_alive() else None
-        return None
+        return full_frame(self.cameras, camera, FULL_FRAME_WAIT)
 
     def _with_clips(self, frame: Frame, events: Sequence[Event]) -> Sequence[Event]:
         return events if self.clips is None else self.clips.on_events(frame, events)

@@ -32,7 +32,8 @@ from edgecam.errors import ConfigError
 from edgecam.notify.metrics import NotifyCollector
 from edgecam.pipeline.cameras import CameraState
 from edgecam.pipeline.guard import DetectorLike, GuardedDetector
-from edgecam.pipeline.loop import NewParts, OldParts, Pipeline, PipelineStats
+from edgecam.pipeline.loop import Pipeline
+from edgecam.pipeline.parts import NewParts, OldParts, PipelineStats
 from edgecam.publish.base import EventSink, SendsCommands, Startable
 from edgecam.rules.engine import RuleEngine
 from edgecam.service.build import Builders, close_sinks
