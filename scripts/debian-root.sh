@@ -3,8 +3,8 @@
 #   scripts/debian-root.sh ARCH PACKAGE...          (ARCH: amd64, arm64, ...; needs root)
 # debootstrap (minbase) from Debian's own packages, then apt-get install inside. The root lives in
 # $EDGECAM_ROOT_CACHE (default /var/cache/edgecam), outside any clone, named by suite, architecture
-# and a hash of this script, the mirror and the package list: a change to any of them builds a new
-# root and removes the old one. A foreign ARCH runs under qemu-user-static through binfmt_misc.
+# and a hash of what goes into it (the recipe's version, suite, architecture, mirror and package
+# list): a change to any of them builds a new root and removes the old one. A foreign ARCH runs under qemu-user-static through binfmt_misc.
 # Progress goes to stderr; stdout is only the path.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,7 +13,9 @@ shift
 suite=${EDGECAM_DEBIAN_SUITE:-trixie}
 mirror=${EDGECAM_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 cache=${EDGECAM_ROOT_CACHE:-/var/cache/edgecam}
-key=$({ cat "$0"; echo "$suite $arch $mirror"; printf '%s\n' "$@" | sort -u; } | sha256sum | cut -c1-12)
+# Bump when the build steps below change what a root holds.
+recipe=1
+key=$({ echo "$recipe $suite $arch $mirror"; printf '%s\n' "$@" | sort -u; } | sha256sum | cut -c1-12)
 root="$cache/$suite-$arch-$key"
 say() { echo "debian-root: $*" >&2; }
 
@@ -22,8 +24,8 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 mkdir -p "$cache"
-exec 9>"$cache/.lock"
-flock 9 # one build at a time; a second caller waits, then finds the root made
+exec 9>"$cache/.$suite-$arch.lock"
+flock 9 # one build of a root at a time; a second caller waits, then finds it made
 if [ -f "$root/.edgecam-root" ]; then
   echo "$root"
   exit 0

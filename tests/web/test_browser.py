@@ -19,6 +19,8 @@ from tests.service.harness import Service, running
 from tests.web.browser import chromium
 from tests.web.fakes import serving
 
+pytestmark = pytest.mark.browser
+
 CONFIG = f"""\
 # The demo camera, with a config file the editor may write.
 device: {{name: browser}}
