@@ -74,9 +74,13 @@ class EventStore:
         self._lock = threading.Lock()
         root.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(root / DB_FILE, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except BaseException:
+            self._db.close()  # the caller runs on without the store: leave nothing open
+            raise
         self._seq = 0
 
     # -- the sink side (pipeline and snapshot threads) ------------------------------------------
