@@ -41,6 +41,11 @@ def run_bench(
     config = load_config(config_path) if config_path else None
     models = _models(config, model, every)
     limit = (config or Config.model_validate(_demo(1))).health.invoke_timeout
+    if any(m.device == "hailo" for m in models):
+        raise ConfigError(
+            "edgecam bench measures TFLite models (CPU, Edge TPU); for a Hailo, "
+            "`hailortcli benchmark MODEL.hef` measures the HEF"
+        )
     detectors = [Detector.from_config(m) for m in models]
     # The pipeline gets the detector through the same guard as in the service.
     guards = [GuardedDetector(lambda d=d: d, limit) for d in detectors]  # type: ignore[misc]

@@ -14,6 +14,13 @@ INT8_MODEL = "mobilenet_ssd_v2_coco_int8_postprocess.tflite"
 SSDLITE_MODEL = "ssdlite_mobilenet_v2_person_int8_postprocess.tflite"
 LABELS = "coco_labels.txt"
 PERSON_LABELS = "person_labels.txt"
+COCO80_LABELS = "coco80_labels.txt"
+"""COCO's 80 class names in the order of 80-class models (YOLO; Hailo's YOLO HEFs)."""
+
+
+SYSTEM_COCO_HEFS = (Path("/usr/share/hailo-models/yolov8s_h8l.hef"),)
+"""The COCO detector of Raspberry Pi OS's ``hailo-models`` (YOLOv8s for the Hailo-8L, which a
+Hailo-8 runs too): what a built-in COCO model runs on a Hailo when ``model.hef`` is not given."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +34,8 @@ class BuiltinModel:
     """Run on a Coral Edge TPU; ``None``: the CPU file runs there too (mostly on the CPU)."""
     labels_file: str
     summary: str
+    hailo_files: tuple[Path, ...] = ()
+    """HEFs of the same task that Raspberry Pi OS installs, used on a Hailo if no ``model.hef``."""
 
 
 BUILTINS: dict[str, BuiltinModel] = {
@@ -35,10 +44,12 @@ BUILTINS: dict[str, BuiltinModel] = {
         BuiltinModel(
             "coco", INT8_MODEL, EDGETPU_MODEL, LABELS,
             "SSD MobileNetV2, 80 COCO classes: int8 on the CPU, Coral's uint8 build on an Edge TPU",
+            SYSTEM_COCO_HEFS,
         ),
         BuiltinModel(
             "coco-uint8", MODEL, EDGETPU_MODEL, LABELS,
             "SSD MobileNetV2, 80 COCO classes: Coral's uint8 model (about half the int8 speed)",
+            SYSTEM_COCO_HEFS,
         ),
         BuiltinModel(
             "ssdlite-person", SSDLITE_MODEL, None, PERSON_LABELS,

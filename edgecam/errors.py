@@ -1,8 +1,9 @@
 """The exception tree of edgecam.
 
 Every error a user can cause or meet derives from :class:`EdgecamError` and carries the process exit
-code the CLI uses for it (DESIGN.md: 2 for bad config or usage, 1 for a runtime failure). Messages
-name the problem and the fix in one line, so the CLI prints them without a traceback.
+code the CLI uses for it (docs/architecture.md, CLI: 2 for bad config or usage, 1 for a runtime
+failure). Messages name the problem and the fix in one line, so the CLI prints them without a
+traceback.
 
     EdgecamError
     ├── ConfigError          bad config file or usage (exit 2)

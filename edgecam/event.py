@@ -1,4 +1,4 @@
-"""Events: what rules emit and what reaches MQTT and ``--events`` (DESIGN.md, MQTT contract)."""
+"""Events: what rules emit, what reaches MQTT and ``--events`` (docs/architecture.md, MQTT)."""
 
 from __future__ import annotations
 
@@ -55,6 +55,14 @@ class Event:
     """End events: the ``id`` of the start event they end."""
     stationary: bool | None = None
     """True when the event's object is stationary (left out otherwise)."""
+    sub_label: str | None = None
+    """What a classifier says the object is (``Black-capped Chickadee``), when it is sure."""
+    sub_score: float | None = None
+    """The sub label's probability, averaged over the track's classified crops."""
+    sub_top: tuple[tuple[str, float], ...] | None = None
+    """The classifier's three best classes with their averaged probabilities."""
+    scientific_name: str | None = None
+    """The sub label's scientific name (``Poecile atricapillus``), where the classifier has one."""
     clip: dict[str, object] | None = None
     """``{id, path, url}`` of the event's clip (on ``end`` and ``count`` events of rules with
     ``clip:``); the file is there once the post-roll has passed."""
@@ -79,6 +87,10 @@ class Event:
             "zones_visited": None if self.zones_visited is None else list(self.zones_visited),
             "start_id": self.start_id,
             "stationary": self.stationary,
+            "sub_label": self.sub_label,
+            "sub_score": None if self.sub_score is None else round(self.sub_score, 4),
+            "sub_top": None if self.sub_top is None else [list(pair) for pair in self.sub_top],
+            "scientific_name": self.scientific_name,
             "clip": self.clip,
         }
         out.update({k: v for k, v in optional.items() if v is not None})

@@ -1,4 +1,4 @@
-"""Plain values that flow through the pipeline: frames and detections (DESIGN.md, Types)."""
+"""Plain values that flow through the pipeline: frames and detections (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,22 @@ detector swaps channels only on the model-sized input, and snapshots encode the 
 
 
 @dataclass(frozen=True, slots=True)
+class Crops:
+    """Squares cut from a full-resolution stream at capture time, each already scaled down.
+
+    Only these parts of the large frame were ever read: the request buffer went back to the
+    camera as soon as they were copied.
+    """
+
+    regions: tuple[Box, ...]
+    """Where each crop lies, normalised to the frame (the same for every stream of the camera)."""
+    images: tuple[Image, ...]
+    """The crops (BGR), scaled to the model's input size."""
+    full_frame: bool
+    """Whether the whole (analysed) frame is to be detected as well."""
+
+
+@dataclass(frozen=True, slots=True)
 class Frame:
     """One captured frame: BGR pixels plus where and when it came from."""
 
@@ -26,7 +42,7 @@ class Frame:
     seq: int
     mono: float
     """The frame's time in seconds, for every duration downstream: ``time.monotonic()`` at
-    capture for a live camera, the video's own time for a recording (DESIGN.md, Types)."""
+    capture for a live camera, the video's own time for a recording (docs/architecture.md)."""
     wall: float
     """Wall-clock time (seconds since the epoch, UTC): ``time.time()`` at capture for a live
     camera, the recording's start plus its video time for a recording."""
@@ -34,6 +50,12 @@ class Frame:
     model_input: Image | None = None
     """The frame already fitted to the detector's input (size and RGB order), made on the capture
     thread so the detector only copies it; None when the capture side does not know the detector."""
+    crops: Crops | None = None
+    """Regions cut at capture from the camera's full-resolution stream (a Pi camera's ``main``),
+    when the region planner asked for them; None: regions, if any, are cut from ``image``."""
+    detections: tuple[Detection, ...] | None = None
+    """What the camera detected on its own sensor (the AI Camera), before the model's threshold;
+    None: the detector runs on the frame."""
 
     @property
     def size(self) -> tuple[int, int]:

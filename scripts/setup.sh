@@ -26,6 +26,8 @@ if [ "$want_test" = 1 ]; then
   # The web page is tested in Debian's headless Chromium, driven through chromedriver.
   [ -x /usr/bin/chromium ] || packages+=(chromium)
   [ -x /usr/bin/chromedriver ] || packages+=(chromium-driver)
+  # axe-core (the accessibility checks the browser tests inject) comes from npm.
+  command -v npm >/dev/null || packages+=(npm)
   # The real-systemd test boots systemd as PID 1 in a container.
   command -v systemd-nspawn >/dev/null || packages+=(systemd-container)
 fi
@@ -51,4 +53,8 @@ fi
 extras=""
 [ "$want_test" = 1 ] && extras="[test]"
 .venv/bin/python -m pip install -q -e ".${extras}"
+if [ "$want_test" = 1 ]; then
+  # Pinned by tests/web/axe/package-lock.json; only the tests use it, nothing is shipped.
+  npm ci --prefix tests/web/axe --no-audit --no-fund --silent
+fi
 echo "setup: done; run the demo with: .venv/bin/edgecam run"

@@ -90,7 +90,8 @@ system_python() {
 install_venv() {
     system_python
     site=""
-    # On a Pi the camera stack (picamera2, libcamera) comes from Debian, so the venv must see it.
+    # On a Pi the camera stack (picamera2, libcamera) and HailoRT's Python API (hailo_platform,
+    # from hailo-all) come from Debian, so the venv must see them.
     grep -qs "Raspberry Pi" /proc/device-tree/model && site=--system-site-packages
     if [ ! -x "$venv/bin/python" ]; then
         say "venv $venv"
@@ -105,11 +106,12 @@ install_venv() {
 
 reload_udev() {
     if ! command -v udevadm >/dev/null; then
-        warn "udevadm not found: the Coral rules apply once udev runs"
+        warn "udevadm not found: the Coral and Hailo rules apply once udev runs"
     elif ! udevadm control --reload-rules 2>/dev/null; then
-        warn "udev is not running: the Coral rules apply from the next boot (or udevadm trigger)"
+        warn "udev is not running: the Coral and Hailo rules apply from the next boot (or udevadm trigger)"
     else
-        udevadm trigger --subsystem-match=usb --subsystem-match=apex || true
+        udevadm trigger --subsystem-match=usb --subsystem-match=apex \
+            --subsystem-match=hailo_chardev || true
     fi
 }
 
@@ -139,8 +141,9 @@ add_user() {
 
 add_files() {
     run install -D -m 0644 "$src/docs/service.md" "$docs/service.md"  # the unit's Documentation=
-    say "udev rules for the Coral"
+    say "udev rules for the Coral and the Hailo"
     run install -m 0644 "$here/71-edgecam-coral.rules" "$root/etc/udev/rules.d/71-edgecam-coral.rules"
+    run install -m 0644 "$here/72-edgecam-hailo.rules" "$root/etc/udev/rules.d/72-edgecam-hailo.rules"
     run install -d -m 0750 "$conf"
     if [ -e "$conf/edgecam.yaml" ]; then
         say "keeping the existing $conf/edgecam.yaml"
@@ -214,7 +217,8 @@ do_uninstall() {
         run systemctl --root="${root:-/}" disable --quiet edgecam.service || true
     fi
     say "removing the unit, the udev rules and the docs"
-    run rm -f "$unit" "$root/etc/udev/rules.d/71-edgecam-coral.rules"
+    run rm -f "$unit" "$root/etc/udev/rules.d/71-edgecam-coral.rules" \
+        "$root/etc/udev/rules.d/72-edgecam-hailo.rules"
     if [ -d "$root/usr/share/doc/edgecam" ]; then run rm -rf "$root/usr/share/doc/edgecam"; fi
     if [ "$live" = 1 ] && [ -n "$venv" ] && [ -f "$venv/.edgecam-installed" ]; then
         say "removing the venv $venv"

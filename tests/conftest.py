@@ -66,9 +66,16 @@ def _picamera_present() -> bool:
     return bool(Picamera2.global_camera_info())
 
 
+def _hailo_present() -> bool:
+    """A Hailo device node and HailoRT's Python API (hailo-all on Raspberry Pi OS)."""
+    import importlib.util
+
+    return Path("/dev/hailo0").exists() and importlib.util.find_spec("hailo_platform") is not None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Skip hardware-marked tests, and only those, where the hardware is absent."""
-    checks = {"edgetpu": _edgetpu_present, "picamera": _picamera_present}
+    checks = {"edgetpu": _edgetpu_present, "picamera": _picamera_present, "hailo": _hailo_present}
     present: dict[str, bool] = {}
     for item in items:
         for marker, check in checks.items():

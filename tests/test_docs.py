@@ -18,3 +18,13 @@ def test_documented_config_validates(doc: str, index: int) -> None:
     blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / doc).read_text(), re.S)
     config = parse_config(blocks[index], f"{doc} block {index}", base_dir=ROOT)
     assert config.cameras and config.rules
+
+
+def test_the_hailo_model_section_in_accelerators_md_validates() -> None:
+    import yaml
+
+    from edgecam.detect.config import ModelConfig
+
+    (block,) = re.findall(r"```yaml\n(.*?)```", (ROOT / "docs/accelerators.md").read_text(), re.S)
+    model = ModelConfig.model_validate(yaml.safe_load(block)["model"])
+    assert model.hef is not None and model.hef.suffix == ".hef" and model.device == "auto"

@@ -14,10 +14,17 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from edgecam.camera.base import FrameSource, RecordedSource
+from edgecam.camera.base import (
+    CountsDecodes,
+    ExtrasSource,
+    FrameSource,
+    ReconnectPolicy,
+    RecordedSource,
+    TwoStreamSource,
+    backoff_delay,
+)
 from edgecam.camera.slot import LatestFrameSlot
 from edgecam.errors import CameraError
 from edgecam.ratelimit import RateLimitedLog
@@ -25,16 +32,12 @@ from edgecam.types import Frame, Image
 
 log = logging.getLogger(__name__)
 
-Status = Literal["starting", "running", "stalled", "reconnecting", "ended", "failed", "stopped"]
+Status = Literal[
+    "starting", "running", "degraded", "stalled", "reconnecting", "ended", "failed", "stopped"
+]
+"""``degraded``: frames come, but the camera's record stream is down (no clips meanwhile)."""
 
-
-@dataclass(frozen=True, slots=True)
-class ReconnectPolicy:
-    """When a live source counts as stalled and how long to wait between reopen attempts."""
-
-    stall_timeout: float = 10.0
-    initial_backoff: float = 0.5
-    max_backoff: float = 30.0
+__all__ = ["CaptureThread", "ReconnectPolicy", "Status", "backoff_delay", "is_live"]
 
 
 class CaptureTap(Protocol):
@@ -45,11 +48,6 @@ class CaptureTap(Protocol):
 
     def lost(self) -> None:
         """The source failed and is being reopened."""
-
-
-def backoff_delay(attempt: int, policy: ReconnectPolicy) -> float:
-    """Seconds to wait before reopen attempt ``attempt`` (1, 2, ...): doubling, capped."""
-    return min(policy.max_backoff, policy.initial_backoff * 2.0 ** max(0, attempt - 1))
 
 
 def is_live(source: FrameSource) -> bool:
@@ -78,9 +76,12 @@ class CaptureThread(threading.Thread):
         self.tap: CaptureTap | None = None
         """Gets every frame before the slot (clips keep their packets from it)."""
         self.policy = policy or ReconnectPolicy()
+        if isinstance(source, TwoStreamSource):
+            source.follow_policy(self.policy)
         self.live = is_live(source)
         self._noisy = RateLimitedLog(log)
         self._recorded = source if isinstance(source, RecordedSource) else None
+        self._extras = source if isinstance(source, ExtrasSource) else None
         """The source, when its frames carry their own (video) time."""
         self._stop_event = stop
         self._ready = ready
@@ -106,6 +107,8 @@ class CaptureThread(threading.Thread):
         background.
         """
         super().start()
+        if self.live and getattr(self.source, "slow_open", False):
+            return  # the AI Camera's first open uploads firmware: minutes, reported meanwhile
         self._first_open.wait()
         if self.status == "failed" and self.error is not None:
             raise self.error
@@ -191,12 +194,14 @@ class CaptureThread(threading.Thread):
 
     def _deliver(self, image: Image, now: float) -> None:
         fitted = self.fit(image) if self.fit is not None else None
+        crops, found = self._extras.frame_extras() if self._extras is not None else (None, None)
         if (recorded := self._recorded) is not None:
             # Video time: the same clip gives the same events at any decoding speed.
             t = recorded.frame_time
             frame = Frame(image, self.frames, t, recorded.start_wall + t, self.source.name, fitted)
         else:
-            frame = Frame(image, self.frames, now, time.time(), self.source.name, fitted)
+            name = self.source.name
+            frame = Frame(image, self.frames, now, time.time(), name, fitted, crops, found)
         self.frames += 1
         if self.tap is not None:
             self.tap.frame(frame)
@@ -270,7 +275,7 @@ class CaptureThread(threading.Thread):
         status: Status = self.status
         if status == "running" and self.live and self._stalled(now):
             status = "stalled"
-        return {
+        health: dict[str, object] = {
             "status": status,
             "frames": self.frames,
             "reconnects": self.reconnects,
@@ -278,7 +283,25 @@ class CaptureThread(threading.Thread):
             "stalls": self.stalls,
             "last_frame_age_s": age,
             "error": str(self.error) if self.error else None,
+            **({"detail": detail} if (detail := self.starting_detail()) else {}),
         }
+        if isinstance(self.source, CountsDecodes):
+            health["decoded"] = self.source.decoded
+        source = self.source
+        record = source.record_health(now) if isinstance(source, TwoStreamSource) else None
+        if record is not None:
+            health["record"] = record
+            if status == "running" and record["status"] != "running":
+                # Detection goes on; clips wait for the record stream: one camera, one health.
+                health["status"] = "degraded"
+        return health
+
+    def starting_detail(self) -> str | None:
+        """What a camera still starting is waiting for (the AI Camera's firmware upload)."""
+        if self.status not in ("starting", "reconnecting"):
+            return None
+        detail = getattr(self.source, "loading", None)
+        return detail if isinstance(detail, str) else None
 
 
 CAPTURE_NICENESS = 5

@@ -2,22 +2,28 @@
 
 It honours the subset of the picamera2 API that :mod:`edgecam.camera.picamera2` uses, with the same
 signatures and the same array layouts (the lores stream is YUV420 as ``height*3/2`` rows of
-``stride`` bytes, padding included), and records every call so tests can pin them.
+``stride`` bytes, padding included; ``MappedArray`` gives views of the buffers, ``make_array``
+copies), and records every call so tests can pin them. The scene is a still image or a video (one
+video frame per request, looped); each stream is rendered from it once per frame, so reading a
+request costs what the real camera's buffers cost: nothing until the caller touches them. An
+AI Camera (:mod:`edgecam.camera.fake_imx500`) runs the bundled COCO model on the frame it sees.
 """
 
 from __future__ import annotations
 
 import contextlib
 import enum
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from fractions import Fraction
+from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 
-from edgecam.camera.picamera2 import Picamera2Api
+from edgecam.camera.fake_encoder import FakeH264Encoder, FakeOutput
+from edgecam.camera.piapi import Picamera2Api
 from edgecam.types import Image
 
 
@@ -56,6 +62,38 @@ class FakeCameraSystem:
     outstanding: int = 0
     """Requests captured and not yet released (must be back at 0 after each read)."""
     opened: int = 0
+    video: Path | None = None
+    """A video the camera looks at instead of ``scene``: one frame per request, looped."""
+    paced: bool = False
+    """Deliver requests at the configured frame rate, as a sensor does (else as fast as asked)."""
+    pisp: bool = False
+    """A Pi 5's ISP: the lores stream may be RGB (a Pi 4's VC4 refuses anything but YUV)."""
+    firmware_seconds: float = 0.0
+    """How long the AI Camera's network firmware upload takes after the camera starts."""
+    imx500: Any = None
+    """The fake AI Camera's state once an ``IMX500`` helper has been made (fake_imx500)."""
+    frame_index: int = 0
+    started_at: float = 0.0
+    """When a camera last started (the firmware upload runs from then)."""
+    keep_calls: int = 0
+    """Keep only this many recorded calls (0: all), so a long run of the fake stays small."""
+    main_copies: int = 0
+    """Whole main-stream frames copied out (``make_array("main")``): snapshots only."""
+    """Video frames shown so far."""
+    _reader: Any = None
+    _rendered: dict[tuple[int, int, str], Image] = field(default_factory=dict)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> FakeCameraSystem:
+        """A paced camera looking at an image or a video file (``EDGECAM_FAKE_PICAMERA2``)."""
+        from edgecam.imaging import read_image
+
+        file = Path(path)
+        # How long the fake AI Camera's firmware upload takes, for trying the start-up reports.
+        upload = float(os.environ.get("EDGECAM_FAKE_FIRMWARE_SECONDS", "0") or 0)
+        if file.suffix.lower() in {".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm"}:
+            return cls(video=file, paced=True, firmware_seconds=upload, keep_calls=1000)
+        return cls(scene=read_image(file), paced=True, firmware_seconds=upload, keep_calls=1000)
 
     def api(self) -> Picamera2Api:
         """The :class:`Picamera2Api` to hand to the source."""
@@ -65,93 +103,38 @@ class FakeCameraSystem:
             def __init__(self, camera_num: int = 0, tuning: Any = None) -> None:
                 super().__init__(system, camera_num, tuning)
 
+        from edgecam.camera.fake_imx500 import bind_imx500
+
         return Picamera2Api(
-            BoundPicamera2, Transform, AeExposureModeEnum, FakeH264Encoder, FakeOutput
-        )
+            BoundPicamera2, Transform, AeExposureModeEnum, FakeH264Encoder, FakeOutput,
+            FakeMappedArray, bind_imx500(self), self.pisp,
+        )  # fmt: skip
 
+    def next_frame(self) -> None:
+        """Move the video on by one frame (a new exposure); a still scene stays."""
+        if self.video is None:
+            return
+        import cv2
 
-class FakeOutput:
-    """Like ``picamera2.outputs.Output``: the encoder calls ``outputframe`` with each frame."""
+        if self._reader is None:
+            self._reader = cv2.VideoCapture(str(self.video))
+        ok, frame = self._reader.read()
+        if not ok:  # looped, as a camera never ends
+            self._reader.set(cv2.CAP_PROP_POS_FRAMES, 0)
+            ok, frame = self._reader.read()
+            if not ok:
+                raise RuntimeError(f"fake camera: cannot read video {self.video}")
+        self.scene = frame
+        self.frame_index += 1
+        self._rendered.clear()
 
-    def __init__(self, pts: Any = None) -> None:
-        self.recording = False
-        self.ptsoutput = pts
-
-    def start(self) -> None:
-        """Start recording."""
-        self.recording = True
-
-    def stop(self) -> None:
-        """Stop recording."""
-        self.recording = False
-
-    def outputframe(
-        self,
-        frame: bytes | None,
-        keyframe: bool = True,
-        timestamp: int | None = None,
-        packet: Any = None,
-        audio: bool = False,
-    ) -> None:
-        """One encoded frame; subclasses keep it."""
-
-
-class FakeH264Encoder:
-    """Like ``picamera2.encoders.H264Encoder``, encoding in software with x264 (via PyAV).
-
-    Like the real one it sends Annex B H.264 with the headers repeated on each keyframe (every
-    ``iperiod`` frames) and timestamps in microseconds from the first frame.
-    """
-
-    def __init__(  # noqa: PLR0917 (picamera2's signature)
-        self,
-        bitrate: int | None = None,
-        repeat: bool = True,
-        iperiod: int | None = None,
-        framerate: float | None = None,
-        enable_sps_framerate: bool = False,
-        qp: int | None = None,
-        profile: str | None = None,
-    ) -> None:
-        self.bitrate = bitrate
-        self.repeat = repeat
-        self.iperiod = iperiod or 30
-        self.output: Any = None
-        self._ctx: Any = None
-        self._first: float | None = None
-        self.frames = 0
-
-    def start(self, width: int, height: int) -> None:
-        """Open the encoder for frames of this size."""
-        import av
-
-        ctx = av.CodecContext.create("libx264", "w")
-        ctx.width, ctx.height, ctx.pix_fmt = width, height, "yuv420p"
-        ctx.time_base = Fraction(1, 1_000_000)
-        ctx.options = {"preset": "ultrafast", "tune": "zerolatency", "g": str(self.iperiod)}
-        if self.bitrate:
-            ctx.bit_rate = self.bitrate
-        ctx.open()
-        self._ctx = ctx
-        self.output.start()
-
-    def encode(self, image: Image, now: float) -> None:
-        """Encode one main-stream frame and hand it to the output, as the encoder thread does."""
-        import av
-
-        if self._first is None:
-            self._first = now
-        timestamp = round((now - self._first) * 1_000_000)
-        frame = av.VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p")
-        frame.pts = timestamp
-        for packet in self._ctx.encode(frame):
-            self.output.outputframe(bytes(packet), bool(packet.is_keyframe), timestamp)
-        self.frames += 1
-
-    def stop(self) -> None:
-        """Stop encoding."""
-        self.output.stop()
-        self._ctx = None
+    def rendered(self, width: int, height: int, fmt: str) -> Image:
+        """The scene as a stream of this size and format delivers it (rendered once per frame)."""
+        key = (width, height, fmt)
+        if (image := self._rendered.get(key)) is None:
+            padding = self.stride_padding if fmt == "YUV420" else 0
+            image = self._rendered[key] = _render(self.scene, width, height, fmt, padding)
+        return image
 
 
 class FakeRequest:
@@ -162,13 +145,27 @@ class FakeRequest:
         self.released = False
 
     def make_array(self, name: str) -> Image:
-        """The named stream's image in its configured format."""
+        """A copy of the named stream's image in its configured format (as picamera2 copies)."""
+        if name == "main":
+            self._camera.system.main_copies += 1
+        return self.buffer(name).copy()
+
+    def buffer(self, name: str) -> Image:
+        """The named stream's buffer itself (what ``MappedArray`` maps)."""
         if self.released:
             raise RuntimeError("request already released")
         stream = self._camera.configuration()[name]
         width, height = stream["size"]
-        scene = self._camera.system.scene
-        return _render(scene, width, height, stream["format"], self._camera.system.stride_padding)
+        return self._camera.system.rendered(width, height, stream["format"])
+
+    def get_metadata(self) -> dict[str, Any]:
+        """The request's metadata: the crop of the sensor, and the AI Camera's outputs."""
+        if self.released:
+            raise RuntimeError("request already released")
+        metadata: dict[str, Any] = {"ScalerCrop": (0, 0, 4056, 3040), "SensorTimestamp": 0}
+        if self._camera.system.imx500 is not None:
+            metadata.update(self._camera.system.imx500.metadata(self._camera.system))
+        return metadata
 
     def release(self) -> None:
         """Hand the buffers back to the camera."""
@@ -176,6 +173,25 @@ class FakeRequest:
             self.released = True
             self._camera.system.outstanding -= 1
             self._camera.system.calls.append(("release", None))
+
+
+class FakeMappedArray:
+    """Like ``picamera2.MappedArray``: the stream's buffer in place, for the ``with`` block only."""
+
+    def __init__(
+        self, request: FakeRequest, stream: str, reshape: bool = True, write: bool = True
+    ) -> None:
+        self._request, self._stream, self._write = request, stream, write
+        self.array: Image | None = None
+
+    def __enter__(self) -> FakeMappedArray:
+        view = self._request.buffer(self._stream).view()
+        view.flags.writeable = self._write
+        self.array = view
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.array = None
 
 
 class FakePicamera2:
@@ -227,11 +243,22 @@ class FakePicamera2:
         }
 
     def configure(self, camera_config: dict[str, Any]) -> None:
-        """Apply a configuration (the camera must be stopped)."""
+        """Apply a configuration (the camera must be stopped); checked as picamera2 checks it."""
         if self.started:
             raise RuntimeError("Camera must be stopped before configuring")
+        lores, main = camera_config.get("lores"), camera_config["main"]
+        if lores is not None:
+            if lores["size"][0] > main["size"][0] or lores["size"][1] > main["size"][1]:
+                raise RuntimeError("lores stream dimensions may not exceed main stream")
+            if not self.system.pisp and lores["format"] != "YUV420":
+                raise RuntimeError("lores stream must be YUV")
         self.system.calls.append(("configure", camera_config))
         self._config = camera_config
+        self._next_due = 0.0
+
+    def camera_configuration(self) -> dict[str, Any]:
+        """The applied configuration (picamera2's name)."""
+        return self.configuration()
 
     def configuration(self) -> dict[str, Any]:
         """The applied configuration."""
@@ -245,6 +272,7 @@ class FakePicamera2:
             raise RuntimeError("Camera has not been configured")
         self.system.calls.append(("start", None))
         self.started = True
+        self.started_at = self.system.started_at = time.monotonic()
 
     def start_encoder(
         self,
@@ -273,18 +301,38 @@ class FakePicamera2:
 
     def capture_request(self, wait: Any = None, flush: Any = None) -> FakeRequest:
         """The next completed request; the caller must ``release()`` it."""
-        self.system.calls.append(("capture_request", wait))
+        calls = self.system.calls
+        calls.append(("capture_request", wait))
+        if self.system.keep_calls and len(calls) > 2 * self.system.keep_calls:
+            del calls[: -self.system.keep_calls]
         if not self.started:
             raise RuntimeError("camera not started")
         if self.system.fail_reads > 0:
             self.system.fail_reads -= 1
             raise TimeoutError("frame wait timed out")
+        self._wait_for_frame(float(wait) if wait is not None else None)
+        self.system.next_frame()
         self.system.outstanding += 1
         if self.encoder is not None:  # the real encoder gets every request on its own thread
             width, height = self.configuration()["main"]["size"]
-            main = _render(self.system.scene, width, height, "RGB888", 0)
-            self.encoder.encode(main, time.monotonic())
+            self.encoder.encode(self.system.rendered(width, height, "RGB888"), time.monotonic())
         return FakeRequest(self)
+
+    def _wait_for_frame(self, wait: float | None) -> None:
+        """Sleep until the next frame is due: after the AI Camera's upload, at the frame rate."""
+        now = time.monotonic()
+        due = now
+        if self.system.imx500 is not None:
+            due = max(due, self.started_at + self.system.firmware_seconds)
+        if self.system.paced:
+            limits = self.configuration()["controls"].get("FrameDurationLimits", (0, 0))
+            due = max(due, self._next_due)
+            self._next_due = max(due, now) + limits[0] / 1_000_000
+        if wait is not None and due - now > wait:
+            time.sleep(wait)
+            raise TimeoutError("frame wait timed out")
+        if due > now:
+            time.sleep(due - now)
 
     @contextlib.contextmanager
     def captured_request(self, wait: Any = None, flush: Any = None) -> Iterator[FakeRequest]:
@@ -304,6 +352,9 @@ class FakePicamera2:
         """Release the camera."""
         self.system.calls.append(("close", None))
         self.started = False
+
+    started_at = 0.0
+    _next_due = 0.0
 
 
 def _render(scene: Image, width: int, height: int, fmt: str, padding: int) -> Image:

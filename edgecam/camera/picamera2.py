@@ -1,25 +1,32 @@
 """Raspberry Pi camera source through picamera2 (libcamera).
 
-Two streams run at once: ``main`` at the full configured size, kept for snapshots, and ``lores``
-at about the model's input size, which is what the detector gets. On a Pi 4 the lores stream can
-only be YUV420, so each frame costs one small YUV->BGR conversion and no large resize. Request
-buffers go back to libcamera as soon as the lores image is converted (``captured_request``), or
-the camera stalls once its few buffers are all held.
+Two streams run at once: ``main`` at the full configured size, for snapshots, clips and region
+crops, and ``lores`` at the model's input size (the ISP scales), which is what the detector gets.
+On a Pi 4 the lores stream can only be YUV420, so each frame costs one small YUV->BGR conversion
+and no resize; a Pi 5 delivers it as BGR directly. Both are read in place (``MappedArray``):
+of the main stream only the region squares the planner asks for are read and scaled down.
+Request buffers go back to libcamera as soon as that is done (``captured_request``), or the
+camera stalls once its few buffers are all held. With ``ai_camera`` the IMX500 sensor detects
+by itself and its boxes come with each frame (:mod:`edgecam.camera.imx500`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
-from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from edgecam.camera.base import RegionPlan
+from edgecam.camera.imx500 import AiCameraConfig, SensorNetwork
+from edgecam.camera.piapi import Picamera2Api
+from edgecam.camera.pistreams import bgr_copy, cut_crops, lores_for, lores_to_bgr
 from edgecam.clips.ring import PacketRing
 from edgecam.errors import CameraError
 from edgecam.schema import Duration, StrictModel
-from edgecam.types import Image
+from edgecam.types import Crops, Detection, Image
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +44,8 @@ class Picamera2SourceConfig(StrictModel):
     """Which camera, for boards with two connectors (``0`` is the first)."""
     size: Size = (1280, 720)
     """``[width, height]`` of the main stream, used for snapshots."""
-    lores: Size = (384, 216)
-    """``[width, height]`` of the stream the detector sees; near the model input, same aspect."""
+    lores: Size | None = None
+    """``[width, height]`` of the stream the detector sees; default: the model's input size."""
     fps: float = Field(default=15.0, gt=0.0, le=120.0)
     """Frame rate the sensor runs at."""
     rotation: Literal[0, 180] = 0
@@ -55,34 +62,30 @@ class Picamera2SourceConfig(StrictModel):
     """How long to wait for a frame before the read counts as failed (and the camera reopens)."""
     clip_bitrate: int = Field(default=4_000_000, ge=100_000, le=25_000_000)
     """Bits per second of the H.264 encoding of the main stream, when a rule records clips."""
+    ai_camera: AiCameraConfig | None = None
+    """The Raspberry Pi AI Camera (IMX500): it detects on its sensor, not the TFLite detector."""
 
     @field_validator("size", "lores")
     @classmethod
-    def _even(cls, value: Size) -> Size:
+    def _even(cls, value: Size | None) -> Size | None:
+        if value is None:
+            return value
         if value[0] < 16 or value[1] < 16 or value[0] % 2 or value[1] % 2:
             raise ValueError("expected [width, height], both even and at least 16")
         return value
 
 
-@dataclass(frozen=True, slots=True)
-class Picamera2Api:
-    """The parts of picamera2 and libcamera the source uses (real ones, or the shipped fake)."""
-
-    picamera2_class: Any
-    transform_class: Any
-    exposure_modes: Any
-    """``libcamera.controls.AeExposureModeEnum``."""
-    h264_encoder_class: Any = None
-    """``picamera2.encoders.H264Encoder``: for clips."""
-    output_class: Any = None
-    """``picamera2.outputs.Output``: clips subclass it to receive the encoder's frames."""
+DEFAULT_LORES: Size = (384, 216)
+"""The analysed stream's size when nothing says what the model takes."""
+FAKE_ENV = "EDGECAM_FAKE_PICAMERA2"
+"""An image or video file: every picamera2 camera is the shipped fake looking at it."""
 
 
 def real_api() -> Picamera2Api:
     """Import picamera2 and libcamera; :class:`CameraError` naming the install if missing."""
     try:
         import libcamera
-        from picamera2 import Picamera2
+        from picamera2 import MappedArray, Picamera2
         from picamera2.encoders import H264Encoder
         from picamera2.outputs import Output
     except ImportError as err:
@@ -91,7 +94,38 @@ def real_api() -> Picamera2Api:
             "and create the virtualenv with --system-site-packages"
         ) from err
     modes = libcamera.controls.AeExposureModeEnum
-    return Picamera2Api(Picamera2, libcamera.Transform, modes, H264Encoder, Output)
+    imx500: Any = None
+    try:
+        from picamera2.devices import IMX500
+
+        imx500 = IMX500
+    except (
+        ImportError
+    ):  # an old picamera2, or its IMX500 extras missing: only the AI Camera needs it
+        pass
+    pisp = _is_pisp(Picamera2)
+    return Picamera2Api(
+        Picamera2, libcamera.Transform, modes, H264Encoder, Output, MappedArray, imx500, pisp
+    )
+
+
+def _is_pisp(picamera2_class: Any) -> bool:
+    """Whether the ISP is a Pi 5's PiSP (``Picamera2.platform``), which gives RGB lores."""
+    try:
+        from picamera2.platform import Platform
+    except ImportError:
+        return False
+    return bool(getattr(picamera2_class, "platform", None) == Platform.PISP)
+
+
+def default_api() -> Picamera2Api:
+    """The real picamera2, or the shipped fake when :data:`FAKE_ENV` names a scene to show."""
+    scene = os.environ.get(FAKE_ENV)
+    if not scene:
+        return real_api()
+    from edgecam.camera.fake_picamera2 import FakeCameraSystem
+
+    return FakeCameraSystem.from_file(scene).api()
 
 
 def transform_flips(config: Picamera2SourceConfig) -> tuple[bool, bool]:
@@ -110,20 +144,12 @@ def camera_controls(config: Picamera2SourceConfig, api: Picamera2Api) -> dict[st
     }
 
 
-def lores_to_bgr(yuv: Image, width: int, height: int) -> Image:
-    """Convert a picamera2 YUV420 array (``height*3/2`` rows of stride bytes) to a BGR frame."""
-    import cv2
-    import numpy as np
-
-    bgr = cv2.cvtColor(yuv, cv2.COLOR_YUV2BGR_I420)
-    if bgr.shape[1] != width or bgr.shape[0] != height:
-        # The stride can be wider than the image: drop the padding columns.
-        bgr = np.ascontiguousarray(bgr[:height, :width])
-    return cast(Image, bgr)
-
-
 class Picamera2Source:
-    """Reads the lores stream of a Pi camera as BGR frames; ``snapshot()`` gives the main stream."""
+    """Reads the lores stream of a Pi camera as BGR frames; ``snapshot()`` gives the main stream.
+
+    With :meth:`cut_regions`, each read also cuts the planned squares from the main stream; with
+    ``ai_camera``, each read also decodes the sensor's detections (:meth:`frame_extras`).
+    """
 
     live = True
 
@@ -139,6 +165,48 @@ class Picamera2Source:
         self._main: Image | None = None
         self._ring: PacketRing | None = None
         self._encoding = False
+        self._model: Size | None = None
+        self._keep_aspect = False
+        self._plan: RegionPlan | None = None
+        self._side = 0
+        self._lores: Size = config.lores or DEFAULT_LORES
+        self._main_size: Size = config.size
+        self._rgb_lores = False
+        self._mapped: Any = None
+        self._crops: Crops | None = None
+        self._found: tuple[Detection, ...] | None = None
+        self._sensor: SensorNetwork | None = None
+        self._first_read = True
+
+    @property
+    def slow_open(self) -> bool:
+        """The AI Camera's first start uploads its network: the service does not wait for it."""
+        return self.config.ai_camera is not None
+
+    @property
+    def detects_on_sensor(self) -> bool:
+        """Whether this camera detects by itself (the AI Camera)."""
+        return self.config.ai_camera is not None
+
+    @property
+    def loading(self) -> str | None:
+        """What the camera waits for while it starts (the AI Camera's upload), else None."""
+        if self._sensor is not None:
+            return self._sensor.loading
+        return "opening the AI Camera" if self.config.ai_camera is not None else None
+
+    def fit_to(self, model: Size, keep_aspect: bool) -> None:
+        """Deliver lores at the model's input (unless ``lores`` is set) from the next open."""
+        if min(model) >= 16:  # a size libcamera can scale to (test detectors may report none)
+            self._model, self._keep_aspect = model, keep_aspect
+
+    def cut_regions(self, plan: RegionPlan | None, side: int) -> None:
+        """Cut the squares ``plan`` asks for from the main stream, scaled to ``side`` pixels."""
+        self._plan, self._side = (plan, side) if side >= 16 else (None, 0)
+
+    def frame_extras(self) -> tuple[Crops | None, tuple[Detection, ...] | None]:
+        """The crops and sensor detections of the frame last read."""
+        return self._crops, self._found
 
     def record_into(self, ring: PacketRing) -> None:
         """Clips want this camera: from the next open on, H.264 of the main stream goes to ``ring``.
@@ -153,40 +221,72 @@ class Picamera2Source:
         """The configured sensor frame rate."""
         return self.config.fps
 
+    def _lores_wanted(self) -> Size:
+        config = self.config
+        if config.lores is not None or self._model is None:
+            return config.lores or DEFAULT_LORES
+        return lores_for(self._model, config.size, self._keep_aspect)
+
     def open(self) -> None:
         """Acquire, configure and start the camera; :class:`CameraError` if any step fails."""
         self.close()
-        api = self._api or real_api()
+        api = self._api or default_api()
         config = self.config
-        hflip, vflip = transform_flips(config)
+        number = config.camera
+        if config.ai_camera is not None:
+            if api.imx500_class is None:
+                raise CameraError(
+                    f"camera {self.name!r}: picamera2 has no IMX500 support; on Raspberry Pi OS: "
+                    "sudo apt install imx500-all python3-picamera2 (a current version)"
+                )
+            self._sensor = SensorNetwork(self.name, config.ai_camera, api.imx500_class)
+            number = self._sensor.load()  # before Picamera2 opens the camera, as picamera2 asks
         try:
-            camera = api.picamera2_class(config.camera)
+            camera = api.picamera2_class(number)
         except (RuntimeError, IndexError, OSError) as err:
+            self._close_sensor()
             raise CameraError(
-                f"camera {self.name!r}: Pi camera {config.camera} not available ({err}); check "
+                f"camera {self.name!r}: Pi camera {number} not available ({err}); check "
                 "the ribbon cable, `rpicam-hello --list-cameras`, and that no other program uses it"
             ) from err
         try:
-            video = camera.create_video_configuration(
-                main={"size": config.size, "format": "RGB888"},  # RGB888 is B,G,R in memory
-                lores={"size": config.lores, "format": "YUV420"},
-                controls=camera_controls(config, api),
-                transform=api.transform_class(hflip=int(hflip), vflip=int(vflip)),
-                buffer_count=config.buffer_count,
-                display=None,
-                encode="main" if self._ring is not None else None,
-            )
-            camera.configure(video)
+            self._configure(camera, api)
             self._start_encoder(camera, api)
             camera.start()
         except (RuntimeError, ValueError, OSError) as err:
             camera.close()
+            self._close_sensor()
             raise CameraError(
                 f"camera {self.name!r}: cannot start the Pi camera with size {config.size}, "
-                f"lores {config.lores}, {config.fps} fps ({err}); try a smaller size or rate"
+                f"lores {self._lores_wanted()}, {config.fps} fps ({err}); try a smaller size "
+                "or rate"
             ) from err
-        self._camera = camera
-        log.info("camera %s: Pi camera %d started", self.name, config.camera)
+        if self._sensor is not None:
+            self._sensor.started()
+        self._camera, self._mapped, self._first_read = camera, api.mapped_array_class, True
+        log.info(
+            "camera %s: Pi camera %d started: main %dx%d, lores %dx%d %s", self.name, number,
+            *self._main_size, *self._lores, "BGR" if self._rgb_lores else "YUV420",
+        )  # fmt: skip
+
+    def _configure(self, camera: Any, api: Picamera2Api) -> None:
+        """Configure both streams; the sizes libcamera settled on are the ones read."""
+        config = self.config
+        hflip, vflip = transform_flips(config)
+        self._rgb_lores = api.rgb_lores
+        video = camera.create_video_configuration(
+            main={"size": config.size, "format": "RGB888"},  # RGB888 is B,G,R in memory
+            lores={"size": self._lores_wanted(), "format": "RGB888" if api.rgb_lores else "YUV420"},
+            controls=camera_controls(config, api),
+            transform=api.transform_class(hflip=int(hflip), vflip=int(vflip)),
+            buffer_count=config.buffer_count,
+            display=None,
+            encode="main" if self._ring is not None else None,
+        )
+        camera.configure(video)
+        applied = camera.camera_configuration()
+        (mw, mh), (lw, lh) = applied["main"]["size"], applied["lores"]["size"]
+        self._main_size, self._lores = (int(mw), int(mh)), (int(lw), int(lh))
 
     def _start_encoder(self, camera: Any, api: Picamera2Api) -> None:
         """Start H.264 of the main stream into the ring, as ``start_recording`` does."""
@@ -205,16 +305,40 @@ class Picamera2Source:
         camera = self._camera
         if camera is None:
             raise CameraError(f"camera {self.name!r}: read before open")
-        width, height = self.config.lores
+        wait = self.config.read_timeout
+        if self._first_read and self.config.ai_camera is not None:
+            wait = self.config.ai_camera.firmware_timeout  # the network is being uploaded
+        metadata: dict[str, Any] | None = None
         try:
-            with camera.captured_request(wait=self.config.read_timeout) as request:
-                image = lores_to_bgr(request.make_array("lores"), width, height)
-                if self._want_main.is_set():
-                    self._main = request.make_array("main").copy()
-                    self._want_main.clear()
-                    self._main_ready.set()
+            with camera.captured_request(wait=wait) as request:
+                image = self._read_request(request)
+                if self._sensor is not None:
+                    metadata = request.get_metadata()
         except (RuntimeError, TimeoutError, OSError) as err:
             raise CameraError(f"camera {self.name!r}: no frame from the Pi camera: {err}") from err
+        if self._sensor is not None and metadata is not None:
+            # Decoded after the buffers went back: the metadata is a copy of its own.
+            self._found = self._sensor.detections(metadata, camera, self._main_size)
+        self._first_read = False
+        return image
+
+    def _read_request(self, request: Any) -> Image:
+        """Everything taken from one request while its buffers are held."""
+        width, height = self._lores
+        with self._mapped(request, "lores") as lores:
+            if self._rgb_lores:
+                image = bgr_copy(lores.array, width, height)
+            else:
+                image = lores_to_bgr(lores.array, width, height)
+        self._crops = None
+        if self._plan is not None and (planned := self._plan(self._main_size)) is not None:
+            rects, full = planned
+            with self._mapped(request, "main") as main:
+                self._crops = cut_crops(main.array, self._main_size, rects, self._side, full)
+        if self._want_main.is_set():
+            self._main = request.make_array("main")  # make_array copies the buffer
+            self._want_main.clear()
+            self._main_ready.set()
         return image
 
     def snapshot(self, timeout: float = 2.0) -> Image | None:
@@ -224,6 +348,10 @@ class Picamera2Source:
         if not self._main_ready.wait(timeout):
             return None
         return self._main
+
+    def _close_sensor(self) -> None:
+        if self._sensor is not None:
+            self._sensor.close()
 
     def close(self) -> None:
         """Stop and release the camera; safe to call twice."""
@@ -237,3 +365,4 @@ class Picamera2Source:
                 camera.stop_encoder()
         finally:
             camera.close()
+            self._close_sensor()

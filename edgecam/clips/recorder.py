@@ -1,6 +1,8 @@
 """Clips around events: each camera's ring (the tap its capture thread feeds) and the clips open.
 
-Three ways packets reach a camera's ring, by what the source gives:
+Four ways packets reach a camera's ring, by what the source gives:
+- a camera with a record stream (:class:`RecordStreamSource`: PyAV with ``record:``): its
+  full-size stream's packets, demuxed on a thread of their own and never decoded;
 - a source that demuxes an encoded stream (:class:`PacketSource`, RTSP/H.264 through PyAV): its
   packets are kept as they are, never re-encoded;
 - a source with its own encoder (:class:`EncoderSource`, the Pi camera's H.264 encoder): it puts
@@ -56,6 +58,15 @@ class PacketSource(Protocol):
 
 
 @runtime_checkable
+class RecordStreamSource(Protocol):
+    """A camera with a second, full-size stream that only clips use (never decoded)."""
+
+    def record_stream_into(self, ring: PacketRing) -> bool:
+        """From the next open on, demux that stream into ``ring``; False if it has none."""
+        ...
+
+
+@runtime_checkable
 class EncoderSource(Protocol):
     """A source with a hardware encoder of its own (the Pi camera): it fills the ring itself."""
 
@@ -75,7 +86,9 @@ class CameraClips:
         self._template: StreamTemplate | None = None
         self._times: OrderedDict[int, float] = OrderedDict()
         """Stream time of the latest frames by ``Frame.seq``: where an event's frame is."""
-        if isinstance(source, EncoderSource):
+        if isinstance(source, RecordStreamSource) and source.record_stream_into(self.ring):
+            self.mode = "record"
+        elif isinstance(source, EncoderSource):
             source.record_into(self.ring)
             self.mode = "encoder"
         elif isinstance(source, PacketSource):
@@ -130,6 +143,7 @@ KEEP_TIMES = 512
 """Frames whose stream time is remembered: more than the detector ever lags behind capture."""
 
 _MODES = {
+    "record": "remuxing its record stream (demuxed, never decoded)",
     "remux": "remuxing its H.264 stream (no re-encoding)",
     "encoder": "the camera's H.264 encoder",
     "encode": "encoding decoded frames (no encoded stream to keep)",

@@ -181,6 +181,16 @@ class PacketRing:
             # One group of pictures is larger than the whole budget: wait for the next keyframe.
             self._want_key = True
 
+    def latest_gop(self, limit: int) -> tuple[list[RingPacket], StreamTemplate | None]:
+        """The packets from the newest keyframe on (at most ``limit``), and their codec."""
+        with self._lock:
+            packets = self._packets
+            for index in range(len(packets) - 1, -1, -1):
+                if packets[index].keyframe:
+                    end = min(len(packets), index + limit)
+                    return list(itertools.islice(packets, index, end)), self.template
+            return [], self.template
+
     def subscribe(self, start: float, subscriber: Subscriber) -> None:
         """Prime ``subscriber`` from the last keyframe at or before ``start``; then every new one.
 

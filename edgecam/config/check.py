@@ -30,11 +30,26 @@ def machine_problems(config: Config) -> list[Problem]:
     problems += _source_problems(config)
     if config.mqtt is not None:
         problems += _mqtt_problems(config)
+    if config.notify.targets:  # notify: every target's URL file read and parsed, nothing sent
+        from edgecam.notify.targets import target_problems
+
+        problems += target_problems(config.notify.targets)
     labels, model_problems = model_labels(config.model)
     problems += model_problems
     if labels is not None:
         problems += label_problems(config, labels)
+    if config.classify or any(_by_sub_label(r) for r in config.rules):
+        problems += _classify_problems(config, labels)
     return problems
+
+
+def _classify_problems(config: Config, labels: dict[int, str] | None) -> list[Problem]:
+    """Classifiers that are not classifiers or do not fit, and sub labels none can name."""
+    from edgecam.classify.check import classifier_problems, sub_label_problems
+
+    known = set(labels.values()) if labels is not None else None
+    problems, classes = classifier_problems(config.classify, known)
+    return problems + sub_label_problems(config.rules, config.classify, classes)
 
 
 def _source_problems(config: Config) -> list[Problem]:
@@ -50,6 +65,25 @@ def _source_problems(config: Config) -> list[Problem]:
             for index, path in enumerate(source.paths):
                 if (why := unreadable(path, "image")) is not None:
                     problems.append(((*loc, "paths", index), why))
+        elif source.type == "picamera2" and source.ai_camera is not None:
+            problems += _ai_camera_problems(source.ai_camera, (*loc, "ai_camera"))
+    return problems
+
+
+def _ai_camera_problems(ai_camera: Any, loc: Loc) -> list[Problem]:
+    """The AI Camera's network file (unless the fake camera stands in) and its labels file."""
+    import os
+
+    from edgecam.camera.imx500 import network_path
+    from edgecam.camera.picamera2 import FAKE_ENV
+
+    problems: list[Problem] = []
+    network = network_path(ai_camera.network)
+    if not os.environ.get(FAKE_ENV) and not network.is_file():
+        missing = f"{network} not found; install the networks (sudo apt install imx500-all)"
+        problems.append(((*loc, "network"), f"{missing} or fix the name"))
+    if ai_camera.labels is not None and (why := unreadable(ai_camera.labels, "label file")):
+        problems.append(((*loc, "labels"), why))
     return problems
 
 
@@ -82,6 +116,8 @@ def model_labels(model: ModelConfig) -> tuple[dict[int, str] | None, list[Proble
         labels = read_labels(model.labels_path)
     except EdgecamError as err:
         problems.append((("model", "labels"), str(err)))
+    if model.hef is not None and not model.hef.is_file():
+        problems.append((("model", "hef"), f"HEF file {model.hef} not found; check model.hef"))
     try:
         _inspect_model(model, labels)
     except EdgecamError as err:
@@ -113,6 +149,25 @@ def _inspect_model(model: ModelConfig, labels: dict[int, str] | None) -> None:
     tflite.read_outputs(interpreter, path)
     if labels is not None:
         check_labels_fit(labels, tflite.count_classes(interpreter), str(model.labels_path))
+        if model.builtin is not None and model.labels is not None:
+            _check_labels_name_the_known_objects(model, labels, interpreter, path)
+
+
+def _check_labels_name_the_known_objects(
+    model: ModelConfig, labels: dict[int, str], interpreter: Any, path: Path
+) -> None:
+    """A built-in with the user's labels: the known-answer check, as ``run`` does it at start."""
+    from edgecam.detect.choose import expected_for
+    from edgecam.detect.detector import Detector, DetectorInfo
+    from edgecam.detect.selfcheck import run_check
+
+    info = DetectorInfo("check", "", "cpu", 1, str(path), (0, 0), xnnpack=False)
+    result = run_check(Detector(interpreter, model, labels, info, path), expected_for(model))
+    if result.wrong_labels:
+        raise ModelError(
+            f"label file {model.labels_path} does not fit this model: on the known-answer "
+            f"image {result.detail}; remove model.labels or give the model's own"
+        )
 
 
 def _cpu_interpreter(path: Path) -> Any:
@@ -156,3 +211,7 @@ def label_problems(config: Config, labels: dict[int, str]) -> list[Problem]:
         which = f"its {len(known)} labels ({source}): {listed}" if number == 0 else "see above"
         problems.append((loc, f"{label!r} is not a label of the model{hint}; {which}"))
     return problems
+
+
+def _by_sub_label(rule: Any) -> bool:
+    return bool(getattr(rule, "sub_labels", None)) or getattr(rule, "by", None) == "sub_label"

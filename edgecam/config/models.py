@@ -1,4 +1,4 @@
-"""The root of the configuration: one pydantic model per section (DESIGN.md, Configuration)."""
+"""The root of the configuration: one model per section (docs/architecture.md, Configuration)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,18 @@ from pydantic import Field
 
 from edgecam.camera.motion import MotionConfig
 from edgecam.camera.sources import SourceConfig
+from edgecam.classify.config import ClassifierConfig
 from edgecam.clips.config import ClipsConfig
 from edgecam.config.http import HttpConfig
 from edgecam.detect.config import ModelConfig
 from edgecam.detect.regions import RegionConfig
 from edgecam.events.config import EventsConfig
+from edgecam.notify.config import NotifyConfig
 from edgecam.publish.config import MqttConfig
 from edgecam.publish.snapshots import SnapshotStoreConfig
 from edgecam.rules.areas import LineConfig, MaskConfig, ZoneConfig
 from edgecam.rules.config import RuleConfig
+from edgecam.rules.schedule import TimeZoneName
 from edgecam.schema import Duration, Name, StrictModel
 from edgecam.track.config import TrackerConfig
 
@@ -35,6 +38,9 @@ class DeviceConfig(StrictModel):
 
     name: Name = Field(default_factory=_default_device_name)
     """Names the MQTT topics (``edgecam/<name>/...``); default: the host name."""
+    timezone: TimeZoneName | None = None
+    """IANA zone the web page shows times in (and days of the events page begin in);
+    default: the system's own zone."""
 
 
 class CameraConfig(StrictModel):
@@ -89,6 +95,8 @@ class Config(StrictModel):
     """Cameras by name; the name appears in MQTT topics and events."""
     rules: list[RuleConfig] = Field(default_factory=list)
     """Rules that turn detections into events."""
+    classify: list[ClassifierConfig] = Field(default_factory=list)
+    """Classifiers that say what tracked objects are (``[{name: birds}]``: a bird's species)."""
     snapshots: SnapshotStoreConfig | None = None
     """Keep event snapshots on disk too (``{path, max_files, max_bytes}``); default: not kept."""
     events: EventsConfig = Field(default_factory=EventsConfig)
@@ -97,6 +105,8 @@ class Config(StrictModel):
     """Each camera's RAM ring for clip pre-roll, and the encoding of cameras without H.264."""
     mqtt: MqttConfig | None = None
     """The MQTT broker to publish to; absent: no MQTT (events only with ``--events``)."""
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    """Notifications to a phone (ntfy, Telegram, e-mail, webhooks... through Apprise)."""
     http: HttpConfig = Field(default_factory=HttpConfig)
     """The web server: health, metrics, live views, the JSON API and the editor."""
     log: LogConfig = Field(default_factory=LogConfig)
@@ -112,6 +122,13 @@ class Config(StrictModel):
             if rule.name in names:
                 problems.append((("rules", index, "name"), f"duplicate rule name {rule.name!r}"))
             names.add(rule.name)
+            for n, target in enumerate(rule.notify):  # notify: the targets must exist
+                if target not in self.notify.targets:
+                    known = ", ".join(sorted(self.notify.targets)) or "none"
+                    problems.append(
+                        (("rules", index, "notify", n), f"unknown notify target {target!r}; "
+                         f"known: {known} (define it under notify.targets)")
+                    )  # fmt: skip
             if rule.clip is not None and not self.events.enabled:
                 problems.append((("rules", index, "clip"), "clips need events.enabled: true"))
             if rule.camera is not None and rule.camera not in self.cameras:

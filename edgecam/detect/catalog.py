@@ -50,6 +50,21 @@ def invoke_ms(path: Path, threads: int = 2, iterations: int = 30) -> float:
     return statistics.median(times) * 1000.0
 
 
+def known_answer(builtin: bundled.BuiltinModel) -> str:
+    """The known-answer check of the built-in on this machine's CPU, as one line."""
+    from edgecam.detect.choose import expected_for
+    from edgecam.detect.config import ModelConfig
+    from edgecam.detect.detector import Detector
+    from edgecam.detect.selfcheck import run_check
+
+    config = ModelConfig(name=builtin.name, device="cpu")
+    detector = Detector.from_config(config, device="cpu")
+    try:
+        return run_check(detector, expected_for(config)).line
+    finally:
+        detector.close()
+
+
 def describe(builtin: bundled.BuiltinModel, timed: bool = True) -> dict[str, object]:
     """One built-in as a JSON-able row (``invoke_ms`` on this machine's CPU, 2 threads)."""
     path = bundled.model_file(builtin.cpu_file)
@@ -68,6 +83,7 @@ def describe(builtin: bundled.BuiltinModel, timed: bool = True) -> dict[str, obj
         "input": f"{fb.input_type(model)} {'x'.join(map(str, shape[1:]))}",
         "quantization": quantization(path),
         "size_mb": round(path.stat().st_size / 1e6, 2),
+        "check": known_answer(builtin),
     }
     if timed:
         row["invoke_ms"] = round(invoke_ms(path), 2)
@@ -86,6 +102,7 @@ def format_rows(rows: list[dict[str, object]]) -> str:
             f"  labels:       {row['labels']} ({shown})",
             f"  input:        {row['input']}",
             f"  quantization: {row['quantization']}",
+            f"  check:        {row['check']} (known-answer image, this CPU)",
         ]
         if "invoke_ms" in row:
             lines.append(f"  invoke:       {row['invoke_ms']} ms on this CPU (2 threads)")

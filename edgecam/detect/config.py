@@ -14,7 +14,8 @@ from edgecam import bundled
 from edgecam.errors import ConfigError
 from edgecam.schema import ConfigPath, StrictModel
 
-_TPU_DEVICE = re.compile(r"^(auto|cpu|usb|pci)(:\d+)?$")
+_DEVICE = re.compile(r"^(auto|cpu|hailo|usb|pci)(:\d+)?$")
+HEF_SUFFIX = ".hef"
 
 
 def unknown_builtin_message(name: str) -> str:
@@ -37,8 +38,12 @@ class ModelConfig(StrictModel):
     """Your own TFLite SSD model (uint8/int8, TFLite_Detection_PostProcess), used as given."""
     labels: ConfigPath | None = None
     """Label file: ``id  label`` per line (Coral) or one label per line; default: the model's."""
+    hef: ConfigPath | None = None
+    """The model compiled for a Hailo-8/8L (``.hef``), run when one is in use."""
+    hef_labels: ConfigPath | None = None
+    """Label file of the HEF; default: COCO's 80 names for an 80-class HEF, else ``labels``."""
     device: str = "auto"
-    """``auto`` (Edge TPU if present, else CPU), ``cpu``, ``usb``, ``usb:N``, ``pci``, ``pci:N``."""
+    """``auto`` (Hailo, else Edge TPU, else CPU), ``cpu``, ``hailo``, ``usb[:N]``, ``pci[:N]``."""
     threads: int = Field(default=2, ge=1, le=64)
     """CPU threads for inference (XNNPACK)."""
     threshold: float = Field(default=0.5, gt=0.0, le=1.0)
@@ -51,8 +56,8 @@ class ModelConfig(StrictModel):
     @field_validator("device")
     @classmethod
     def _check_device(cls, value: str) -> str:
-        if not _TPU_DEVICE.match(value):
-            raise ValueError("expected auto, cpu, usb, usb:N, pci or pci:N")
+        if not _DEVICE.match(value) or value.startswith(("auto:", "cpu:", "hailo:")):
+            raise ValueError("expected auto, cpu, hailo, usb, usb:N, pci or pci:N")
         return value
 
     @field_validator("name")
@@ -70,6 +75,7 @@ class ModelConfig(StrictModel):
                 "name_and_path",
                 "give model.name (a built-in) or model.path (your own file), not both",
             )
+        _check_hailo_files(self)
         return self
 
     @property
@@ -87,6 +93,14 @@ class ModelConfig(StrictModel):
         builtin = self.builtin
         return bundled.model_file(builtin.labels_file if builtin else bundled.LABELS)
 
+    def hef_file(self) -> Path | None:
+        """The HEF for a Hailo: ``hef``, else an installed one of the built-in's, else None."""
+        if self.hef is not None:
+            return self.hef
+        builtin = self.builtin
+        found = [path for path in (builtin.hailo_files if builtin else ()) if path.is_file()]
+        return found[0] if found else None
+
     def model_file(self, edgetpu: bool = False) -> Path:
         """The model file to load: ``path`` as given, or the built-in's build for the device."""
         if self.path is not None:
@@ -96,6 +110,30 @@ class ModelConfig(StrictModel):
         if edgetpu and builtin.edgetpu_file is not None:
             return bundled.model_file(builtin.edgetpu_file)
         return bundled.model_file(builtin.cpu_file)
+
+
+def _check_hailo_files(config: ModelConfig) -> None:
+    """A .hef runs only on a Hailo, a .tflite never does: say which key takes which."""
+    if config.path is not None and config.path.suffix.lower() == HEF_SUFFIX:
+        raise PydanticCustomError(
+            "hef_on_cpu",
+            f"model.path {config.path} is a Hailo HEF, which runs only on a Hailo-8/8L: give it "
+            "as model.hef (with model.device: hailo or auto) and keep a .tflite in model.path "
+            "or model.name for the CPU",
+        )
+    if config.hef is not None and config.hef.suffix.lower() != HEF_SUFFIX:
+        raise PydanticCustomError(
+            "tflite_on_hailo",
+            f"model.hef {config.hef} is not a .hef file: a Hailo runs only models compiled "
+            "for it (Hailo's model zoo, or the Dataflow Compiler); .tflite models go in "
+            "model.path",
+        )
+    if config.device == "hailo" and config.hef is None and config.path is not None:
+        raise PydanticCustomError(
+            "hailo_without_hef",
+            "model.device: hailo needs model.hef, your model compiled for the Hailo (a .tflite "
+            "does not run there); see docs/accelerators.md",
+        )
 
 
 def model_from_args(

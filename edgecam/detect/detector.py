@@ -16,6 +16,7 @@ from edgecam.detect.decode import decode
 from edgecam.detect.labels import check_labels_fit, read_labels
 from edgecam.detect.preprocess import InputFitter, fill_input, make_scratch, place
 from edgecam.detect.runtime import Runtime, find_runtime, load_edgetpu
+from edgecam.detect.selfcheck import PROBE_FLOOR, Probe
 from edgecam.errors import DeviceNotFoundError, ModelError
 from edgecam.types import Detection, Image
 
@@ -33,6 +34,15 @@ class DetectorInfo:
     threads: int
     model: str
     input_size: tuple[int, int]
+    xnnpack: bool = True
+    """False when the CPU kernels run without XNNPACK (a fallback after a failed check)."""
+    check: str = "not run"
+    """The known-answer check's result (:mod:`edgecam.detect.selfcheck`), one line."""
+
+    @property
+    def where(self) -> str:
+        """The device in words: ``cpu``, ``cpu without XNNPACK``, ``hailo``, ``usb:0``."""
+        return "cpu without XNNPACK" if self.device == "cpu" and not self.xnnpack else self.device
 
 
 class Detector:
@@ -62,13 +72,27 @@ class Detector:
         self.last_invoke_ms = 0.0
 
     @classmethod
-    def from_config(cls, config: ModelConfig, runtime: Runtime | None = None) -> Detector:
-        """Build the detector the config asks for; raise ModelError or DetectorError if it can't."""
+    def from_config(
+        cls,
+        config: ModelConfig,
+        runtime: Runtime | None = None,
+        *,
+        device: str | None = None,
+        xnnpack: bool = True,
+    ) -> Detector:
+        """Build the detector the config asks for; raise ModelError or DetectorError if it can't.
+
+        ``device`` (``cpu``, ``auto`` for any Edge TPU, ``usb:0``, ...) overrides
+        ``config.device`` and never falls back: :func:`edgecam.detect.choose.open_detector`
+        walks the devices. ``xnnpack=False`` runs the CPU kernels without XNNPACK.
+        """
         data = tflite_model.check_model_file(config.model_file())
         labels = read_labels(config.labels_path)
         runtime = runtime or find_runtime()
-        delegate, device, path = _choose_device(runtime, config, data)
-        interpreter = _make_interpreter(runtime, path, config.threads, delegate)
+        delegate, device, path = _choose_device(runtime, config, data, device)
+        if not xnnpack and runtime.without_xnnpack is None:
+            raise DeviceNotFoundError(f"{runtime.name} cannot run without XNNPACK")
+        interpreter = _make_interpreter(runtime, path, config.threads, delegate, xnnpack)
         info = DetectorInfo(
             runtime=runtime.name,
             runtime_version=runtime.version,
@@ -76,6 +100,7 @@ class Detector:
             threads=config.threads,
             model=str(path),
             input_size=(0, 0),
+            xnnpack=xnnpack,
         )
         detector = cls(interpreter, config, labels, info, path)
         detector.info = DetectorInfo(
@@ -83,7 +108,7 @@ class Detector:
         )
         log.info(
             "detector: %s %s on %s, %d thread(s), model %s (%dx%d)",
-            info.runtime, info.runtime_version, device, config.threads, path.name,
+            info.runtime, info.runtime_version, info.where, config.threads, path.name,
             detector.input.width, detector.input.height,
         )  # fmt: skip
         return detector
@@ -148,6 +173,20 @@ class Detector:
             placement=self._placement,
         )
 
+    def probe(self, image: Image) -> Probe:
+        """Every output for ``image``, for the known-answer check (not the per-frame path)."""
+        self.set_input(image)
+        self._interpreter.invoke()
+        get = self._interpreter.get_tensor
+        out = self.outputs
+        count = int(get(out.count).flat[0])
+        boxes, scores = get(out.boxes)[0][:count].copy(), get(out.scores)[0][:count].copy()
+        found = decode(
+            boxes, get(out.classes)[0], scores, count, labels=self.labels,
+            threshold=PROBE_FLOOR, min_scores={}, placement=self._placement,
+        )  # fmt: skip
+        return Probe(found, scores, boxes, tflite_model.read_anchors(self._interpreter))
+
     def close(self) -> None:
         """Release the interpreter (and with it the Edge TPU)."""
         self._interpreter = None
@@ -172,15 +211,17 @@ def _asdict(info: DetectorInfo) -> dict[str, Any]:
     return {name: getattr(info, name) for name in DetectorInfo.__slots__}
 
 
-def _choose_device(runtime: Runtime, config: ModelConfig, data: bytes) -> tuple[Any, str, Path]:
+def _choose_device(
+    runtime: Runtime, config: ModelConfig, data: bytes, target: str | None
+) -> tuple[Any, str, Path]:
     """The delegate (or None for the CPU), the device name and the model file to use."""
     delegate = None
-    device = config.device
+    device = target or config.device
     if device != "cpu":
         try:
             delegate = load_edgetpu(runtime, device)
         except DeviceNotFoundError as err:
-            if device != "auto":
+            if device != "auto" or target is not None:
                 raise
             log.warning("no Edge TPU available, running on the CPU (%s)", err)
     path = config.model_file(edgetpu=delegate is not None)
@@ -207,12 +248,15 @@ def _choose_device(runtime: Runtime, config: ModelConfig, data: bytes) -> tuple[
     return delegate, device, path
 
 
-def _make_interpreter(runtime: Runtime, path: Path, threads: int, delegate: Any) -> Any:
+def _make_interpreter(
+    runtime: Runtime, path: Path, threads: int, delegate: Any, xnnpack: bool = True
+) -> Any:
     """Create and allocate the interpreter, turning runtime failures into clear ModelErrors."""
     delegates = [delegate] if delegate is not None else None
+    plain = {} if xnnpack else {"experimental_op_resolver_type": runtime.without_xnnpack}
     try:
         interpreter = runtime.interpreter_class(
-            model_path=str(path), num_threads=threads, experimental_delegates=delegates
+            model_path=str(path), num_threads=threads, experimental_delegates=delegates, **plain
         )
         interpreter.allocate_tensors()
     except (ValueError, RuntimeError) as err:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from edgecam.errors import ModelError
 
@@ -130,3 +131,33 @@ def count_classes(interpreter: Any) -> int | None:
     if len(set(candidates)) != 1:
         return None
     return candidates[0] - 1  # one column is the background class
+
+
+def read_anchors(interpreter: Any) -> NDArray[np.float32] | None:
+    """The SSD anchors as ``(ymin, xmin, ymax, xmax)`` rows, or None if none can be found.
+
+    The postprocess op takes them as a constant ``[anchors, 4]`` tensor of centre-size rows
+    ``(ycenter, xcenter, height, width)``, quantized in uint8 models.
+    """
+    try:
+        tensors = interpreter.get_tensor_details()
+    except (ValueError, RuntimeError):
+        return None
+    encodings = {
+        int(t["shape"][1])
+        for t in tensors
+        if len(t["shape"]) == 3 and t["shape"][0] == 1 and t["shape"][2] == 4
+    }
+    for t in tensors:
+        shape = tuple(int(v) for v in t["shape"])
+        if len(shape) != 2 or shape[1] != 4 or shape[0] not in encodings:
+            continue
+        try:
+            raw = interpreter.get_tensor(t["index"]).astype(np.float32)
+        except ValueError:
+            continue
+        scale, zero = t["quantization"]
+        centre = (raw - zero) * scale if scale else raw
+        yc, xc, h, w = centre.T
+        return np.stack([yc - h / 2, xc - w / 2, yc + h / 2, xc + w / 2], axis=1)
+    return None

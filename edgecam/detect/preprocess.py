@@ -55,7 +55,10 @@ def fill_input(image: Image, target: Image, placement: Placement, scratch: Image
     import cv2
 
     x, y, w, h = placement.pixels
-    cv2.resize(image, (w, h), dst=scratch, interpolation=cv2.INTER_LINEAR)
+    if image.shape[1::-1] == (w, h):
+        scratch = image  # already the input's size (a Pi camera's lores stream): no resize
+    else:
+        cv2.resize(image, (w, h), dst=scratch, interpolation=cv2.INTER_LINEAR)
     if (w, h) == target.shape[1::-1]:
         out = cv2.cvtColor(scratch, cv2.COLOR_BGR2RGB, dst=target)
         if out is not target and not np.shares_memory(out, target):

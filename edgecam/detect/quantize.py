@@ -78,17 +78,17 @@ def quantize(
     frames = read_frames(calibration, per_video) if calibration else []
     if calibration and not frames:
         raise ConfigError("the calibration sources hold no readable frames; add real images")
-    reference = _quantized_ranges(model) if kind != "float32" else {}
+    reference = quantized_ranges(model) if kind != "float32" else {}
     float_model = fb.write_model(fb.add_signature(fb.dequantize(model) if reference else model))
-    quantized = _run_quantizer(float_model, frames, reference)
-    _write_atomically(output, quantized)
+    quantized = run_quantizer(float_model, frames, reference)
+    write_atomically(output, quantized)
     compare = frames or list(compare_with) or read_frames([bundled.demo_clip()], per_video)
     before = run_model(data, compare)
     after = run_model(quantized, compare)
     return QuantizeResult(kind, output, len(quantized), len(frames), agreement(before, after))
 
 
-def _quantized_ranges(model: Any) -> dict[str, tuple[float, float]]:
+def quantized_ranges(model: Any) -> dict[str, tuple[float, float]]:
     """Each activation's real-valued range recorded in a quantized model, by tensor name."""
     graph = model.subgraphs[0]
     ranges = {}
@@ -104,9 +104,10 @@ def _quantized_ranges(model: Any) -> dict[str, tuple[float, float]]:
     return ranges
 
 
-def _run_quantizer(
+def run_quantizer(
     float_model: bytes, frames: Sequence[Image], ranges: dict[str, tuple[float, float]]
 ) -> bytes:
+    """The int8 model: static int8 recipe, ranges from ``frames`` or ``ranges``, output float."""
     try:
         from ai_edge_quantizer import qtyping, quantizer
         from ai_edge_quantizer.recipe_manager import RecipeManager
@@ -177,7 +178,8 @@ def _quiet_quantizer() -> Iterator[None]:
         root.setLevel(level)
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file, so a crash leaves no half model."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -22,7 +22,7 @@ from pydantic import Field
 
 from edgecam.geometry import iou
 from edgecam.schema import StrictModel
-from edgecam.types import Box, Detection, Image
+from edgecam.types import Box, Crops, Detection, Image
 
 Rect = tuple[int, int, int, int]
 """``(x0, y0, x1, y1)`` in frame pixels, ``x1``/``y1`` exclusive."""
@@ -34,8 +34,10 @@ class RegionConfig(StrictModel):
     mode: Literal["auto", "on", "off"] = "auto"
     """``auto``: on when the frame is at least twice the model input each way (objects would
     shrink by half or more); ``on``; ``off``: always the whole frame."""
-    size: float = Field(default=2.0, ge=1.0, le=4.0)
-    """Side of a region in model inputs: 2 is a 600 px square for a 300x300 model."""
+    size: float = Field(default=2.0, ge=0.5, le=4.0)
+    """Side of a region in model inputs: 2 is a 600 px square for a 300x300 model (objects
+    shrink by half), 1 keeps full resolution, below 1 enlarges far objects (a Pi camera's main
+    stream)."""
     full_frame_every: int = Field(default=5, ge=1, le=1000)
     """Every this many analysed frames the whole frame is detected too (new, still objects)."""
     max_regions: int = Field(default=4, ge=1, le=16)
@@ -185,6 +187,38 @@ def detect_plan(detect: Detect, image: Image, passes: Plan) -> list[Detection]:
         bounds = [(x0 / w, y0 / h, x1 / w, y1 / h) for x0, y0, x1, y1 in passes.regions]
         found += [d for d in detect(image) if not any(_inside(d.box, b) >= 1.0 for b in bounds)]
     return merge(found)
+
+
+def detect_crops(
+    detect: Detect, crops: Crops, whole: Callable[[], list[Detection]] | None
+) -> list[Detection]:
+    """Detect on crops cut at capture (a Pi camera's main stream) and merge, as :func:`detect_plan`.
+
+    ``whole`` detects on the whole analysed frame, when the plan asks for it.
+    """
+    found: list[Detection] = []
+    for (x0, y0, x1, y1), image in zip(crops.regions, crops.images, strict=True):
+        w, h = x1 - x0, y1 - y0
+        for det in detect(image):
+            b = det.box
+            box = (x0 + b[0] * w, y0 + b[1] * h, x0 + b[2] * w, y0 + b[3] * h)
+            found.append(Detection(det.label, det.class_id, det.score, box))
+    if whole is not None and crops.full_frame:
+        found += [d for d in whole() if not any(_inside(d.box, b) >= 1.0 for b in crops.regions)]
+    return merge(found)
+
+
+def main_stream_plan(
+    planner: RegionPlanner, interest: Callable[[], Sequence[Box]]
+) -> Callable[[tuple[int, int]], tuple[tuple[Rect, ...], bool] | None]:
+    """A plan for a source that cuts its own crops: asked on the capture thread with the
+    full-resolution stream's size, it plans around the latest ``interest`` the pipeline left."""
+
+    def plan_for(size: tuple[int, int]) -> tuple[tuple[Rect, ...], bool] | None:
+        passes = planner.next(size, interest())
+        return None if passes is None else (passes.regions, passes.full_frame)
+
+    return plan_for
 
 
 class RegionPlanner:

@@ -1,4 +1,4 @@
-"""Find a TFLite runtime and load the Edge TPU delegate (DESIGN.md, Runtime and model)."""
+"""Find a TFLite runtime and load the Edge TPU delegate (docs/architecture.md, Stages)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ class Runtime:
     version: str
     interpreter_class: Any
     load_delegate: Any
+    without_xnnpack: Any = None
+    """The ``experimental_op_resolver_type`` that leaves XNNPACK out, if the runtime has one."""
 
 
 def find_runtime(preferred: tuple[tuple[str, str], ...] = RUNTIMES) -> Runtime:
@@ -45,9 +47,12 @@ def find_runtime(preferred: tuple[tuple[str, str], ...] = RUNTIMES) -> Runtime:
             continue
         top = importlib.import_module(package)
         version = str(getattr(top, "__version__", "unknown"))
+        resolver = getattr(module, "OpResolverType", None)
+        plain = getattr(resolver, "BUILTIN_WITHOUT_DEFAULT_DELEGATES", None)
         if package == "tensorflow":
-            return Runtime(package, version, module.Interpreter, module.experimental.load_delegate)
-        return Runtime(package, version, module.Interpreter, module.load_delegate)
+            load = module.experimental.load_delegate
+            return Runtime(package, version, module.Interpreter, load, plain)
+        return Runtime(package, version, module.Interpreter, module.load_delegate, plain)
     raise DetectorError(f"no TFLite runtime found; {_INSTALL_HINT}")
 
 

@@ -37,11 +37,59 @@ CREATE TABLE IF NOT EXISTS events (
     end_event TEXT,
     snapshot TEXT,
     clip TEXT,
-    clip_info TEXT
+    clip_info TEXT,
+    reviewed INTEGER NOT NULL DEFAULT 0,
+    sub_label TEXT
 );
 CREATE INDEX IF NOT EXISTS events_camera_rule ON events (camera, rule, seq);
 CREATE INDEX IF NOT EXISTS events_start ON events (start_ts);
 """
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Which occurrences to show: every field set must match (times: ISO 8601 UTC, as stored)."""
+
+    camera: str | None = None
+    rule: str | None = None
+    label: str | None = None
+    sub_label: str | None = None
+    zone: str | None = None
+    """The event's zone, or one of the zones its objects visited (end events say which)."""
+    since: str | None = None
+    until: str | None = None
+    """Started before this (exclusive)."""
+    reviewed: bool | None = None
+
+    def sql(self) -> tuple[str, list[object]]:
+        """The ``WHERE`` clause (or "") and its arguments."""
+        where: list[str] = []
+        args: list[object] = []
+        # sub_label: the stored vote (the end event's, else the start's), not the start's alone.
+        columns = (("camera", self.camera), ("rule", self.rule), ("sub_label", self.sub_label))
+        for column, value in columns:
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if self.label is not None:
+            where.append("json_extract(event, '$.label') = ?")
+            args.append(self.label)
+        if self.zone is not None:
+            where.append(
+                "(json_extract(event, '$.zone') = ? OR EXISTS (SELECT 1 FROM "
+                "json_each(COALESCE(end_event, '{}'), '$.zones_visited') WHERE value = ?))"
+            )
+            args += [self.zone, self.zone]
+        if self.since is not None:
+            where.append("start_ts >= ?")
+            args.append(self.since)
+        if self.until is not None:
+            where.append("start_ts < ?")
+            args.append(self.until)
+        if self.reviewed is not None:
+            where.append("reviewed = ?")
+            args.append(int(self.reviewed))
+        return (f"WHERE {' AND '.join(where)}" if where else ""), args
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +107,9 @@ class StoredEvent:
     snapshot: Path | None
     clip: Path | None
     clip_info: dict[str, Any] | None
+    reviewed: bool = False
+    sub_label: str | None = None
+    """What a classifier named the object (the end event's vote, else the start's)."""
 
 
 class EventStore:
@@ -78,6 +129,13 @@ class EventStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
+            if "reviewed" not in columns:  # a store made before events could be marked reviewed
+                self._db.execute(
+                    "ALTER TABLE events ADD COLUMN reviewed INTEGER NOT NULL DEFAULT 0"
+                )
+            if "sub_label" not in columns:  # a store made before classifiers: add the column
+                self._db.execute("ALTER TABLE events ADD COLUMN sub_label TEXT")
         except BaseException:
             self._db.close()  # the caller runs on without the store: leave nothing open
             raise
@@ -100,9 +158,9 @@ class EventStore:
         end = event.ts if event.type == "count" else None
         self._db.execute(
             "INSERT OR IGNORE INTO events (id, camera, rule, kind, track_id, start_ts, end_ts, "
-            "event, clip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "event, clip, sub_label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (event.id, event.camera, event.rule, event.type, event.track_id, event.ts, end, data,
-             clip),
+             clip, event.sub_label),
         )  # fmt: skip
         self._seq += 1
         if self._seq % 100 == 1:
@@ -120,8 +178,9 @@ class EventStore:
                 return
             target = row[0]
         self._db.execute(
-            "UPDATE events SET end_ts = ?, end_event = ?, clip = COALESCE(clip, ?) WHERE id = ?",
-            (event.ts, data, clip, target),
+            "UPDATE events SET end_ts = ?, end_event = ?, clip = COALESCE(clip, ?), "
+            "sub_label = COALESCE(?, sub_label) WHERE id = ?",
+            (event.ts, data, clip, event.sub_label, target),
         )
 
     def snapshot(self, camera: str, rule: str, jpeg: bytes) -> None:
@@ -210,22 +269,46 @@ class EventStore:
         rule: str | None = None,
         since: str | None = None,
         limit: int = 50,
+        sub_label: str | None = None,
     ) -> list[StoredEvent]:
-        """Occurrences, newest first, filtered by camera, rule and start time (ISO 8601 UTC)."""
-        where, args = [], []
-        for column, value in (("camera", camera), ("rule", rule)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                args.append(value)
-        if since is not None:
-            where.append("start_ts >= ?")
-            args.append(since)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        """Occurrences, newest first, filtered by camera, rule, start time (ISO 8601 UTC) and
+        sub label."""
+        where = EventFilter(camera=camera, rule=rule, since=since, sub_label=sub_label)
+        return self.find(where, limit)
+
+    def find(self, where: EventFilter, limit: int = 50, offset: int = 0) -> list[StoredEvent]:
+        """One page of the occurrences that match ``where``, newest first."""
+        clause, args = where.sql()
         rows = self._read(
-            f"SELECT {_COLUMNS} FROM events {clause} ORDER BY seq DESC LIMIT ?",
-            (*args, limit),
+            f"SELECT {_COLUMNS} FROM events {clause} ORDER BY seq DESC LIMIT ? OFFSET ?",
+            (*args, limit, offset),
         )
         return [_stored(row) for row in rows]
+
+    def count(self, where: EventFilter) -> int:
+        """How many occurrences match ``where``."""
+        clause, args = where.sql()
+        return int(self._read(f"SELECT COUNT(*) FROM events {clause}", tuple(args))[0][0])
+
+    def starts(self, where: EventFilter) -> list[str]:
+        """The start times (ISO 8601 UTC) of every occurrence that matches ``where``."""
+        clause, args = where.sql()
+        return [r[0] for r in self._read(f"SELECT start_ts FROM events {clause}", tuple(args))]
+
+    def unreviewed(self) -> dict[str, int]:
+        """Per camera, how many occurrences nobody has marked reviewed."""
+        rows = self._read(
+            "SELECT camera, COUNT(*) FROM events WHERE reviewed = 0 GROUP BY camera", ()
+        )
+        return {str(camera): int(n) for camera, n in rows}
+
+    def mark_reviewed(self, event_id: str, reviewed: bool = True) -> bool:
+        """Mark one occurrence reviewed (or not); False if there is no such occurrence."""
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE events SET reviewed = ? WHERE id = ?", (int(reviewed), event_id)
+            )
+        return cursor.rowcount > 0
 
     def get(self, event_id: str) -> StoredEvent | None:
         """One occurrence by the id of its start (or count) event."""
@@ -243,7 +326,10 @@ class EventStore:
         )  # fmt: skip
 
 
-_COLUMNS = "id, camera, rule, kind, start_ts, end_ts, event, end_event, snapshot, clip, clip_info"
+_COLUMNS = (
+    "id, camera, rule, kind, start_ts, end_ts, event, end_event, snapshot, clip, clip_info, "
+    "reviewed, sub_label"
+)
 
 
 def _stored(row: tuple[Any, ...]) -> StoredEvent:
@@ -254,5 +340,5 @@ def _stored(row: tuple[Any, ...]) -> StoredEvent:
         id=row[0], camera=row[1], rule=row[2], kind=row[3], start=row[4], end=row[5],
         event=json.loads(row[6]), end_event=parsed(row[7]),
         snapshot=Path(row[8]) if row[8] else None, clip=Path(row[9]) if row[9] else None,
-        clip_info=parsed(row[10]),
+        clip_info=parsed(row[10]), reviewed=bool(row[11]), sub_label=row[12],
     )  # fmt: skip

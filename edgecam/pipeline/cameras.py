@@ -7,13 +7,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from edgecam.camera.base import ModelAwareSource
 from edgecam.camera.capture import CaptureThread, ReconnectPolicy
 from edgecam.camera.motion import MotionGate
 from edgecam.camera.slot import LatestFrameSlot
 from edgecam.camera.sources import create_source
 from edgecam.config.models import CameraConfig
-from edgecam.detect.regions import RegionPlanner
-from edgecam.types import Detection, Frame, Image
+from edgecam.detect.config import ModelConfig
+from edgecam.detect.regions import RegionPlanner, main_stream_plan
+from edgecam.detect.sensor import SensorDetections
+from edgecam.types import Box, Detection, Frame, Image
 
 
 @dataclass(slots=True)
@@ -29,6 +32,8 @@ class CameraState:
     last_analysed: float = float("-inf")
     last_frame: Frame | None = None
     last_detections: Sequence[Detection] = ()
+    last_regions: Sequence[tuple[int, int, int, int]] = ()
+    """The regions (frame pixels) the detector ran on for the last frame; () for the whole."""
     analysed: int = 0
     skipped: int = 0
     """Frames taken but not analysed: over the fps cap or detection paused."""
@@ -38,6 +43,14 @@ class CameraState:
     """Detection on regions (``regions:``), unless off."""
     fitted_from: int = 0
     """First frame number fitted to the current detector's input (a reload may change it)."""
+    main_regions: bool = False
+    """Region crops are cut at capture from the camera's full-resolution stream (Pi camera)."""
+    interest: tuple[Box, ...] = ()
+    """Tracks and motion after the last analysed frame: where the next crops go."""
+    sensor: SensorDetections | None = None
+    """The camera detects on its own sensor (the AI Camera); the detector never runs for it."""
+    invokes: int = 0
+    """Inferences the detector ran for this camera's frames (regions count one each)."""
 
     def stats(self) -> dict[str, object]:
         """The camera's part of the stats payload: counters, capture status and motion."""
@@ -46,8 +59,11 @@ class CameraState:
             "dropped": self.slot.dropped,
             "skipped": self.skipped,
             "detect": self.detect_enabled,
+            "invokes": self.invokes,
             **self.capture.health(time.monotonic()),
         }
+        if self.sensor is not None:
+            stats["sensor_frames"] = self.sensor.frames
         if self.motion is not None:
             stats["motion_skipped"] = self.still
             stats["motion_frames"] = self.motion.stats.motion
@@ -69,6 +85,22 @@ def build_camera(
     interval = 1.0 / config.fps if config.fps else 0.0
     gate = MotionGate(config.motion) if config.motion.enabled else None
     return CameraState(name, slot, capture, interval, gate)
+
+
+def wire_model_aware(
+    cam: CameraState, source: ModelAwareSource, model: ModelConfig, size: tuple[int, int]
+) -> None:
+    """A Pi camera: lores at the model's input, crops from main, or detection on the sensor."""
+    source.fit_to(size, model.resize == "letterbox")
+    if source.detects_on_sensor:
+        cam.capture.fit = None  # its frames never reach the detector
+        cam.regions = None
+        ai_camera = getattr(getattr(source, "config", None), "ai_camera", None)
+        cam.sensor = SensorDetections(model, getattr(ai_camera, "labels", None))
+        return
+    if cam.regions is not None:
+        source.cut_regions(main_stream_plan(cam.regions, lambda: cam.interest), min(size))
+        cam.main_regions = True
 
 
 def capture_settings(config: CameraConfig) -> dict[str, object]:

@@ -176,10 +176,13 @@ class GuardedDetector:
         self.failures += 1
         self.last_error = reason
         if self.failures > self.max_failures:
-            raise DetectorError(
-                f"detector failed {self.failures} times in a row ({reason}); "
-                "check the Edge TPU connection and power, or set model.device: cpu"
+            device = self.info.device
+            fix = (
+                "check the model file"
+                if device == "cpu"
+                else f"check the {device} device's connection and power, or set model.device: cpu"
             )
+            raise DetectorError(f"detector failed {self.failures} times in a row ({reason}); {fix}")
         log.error("%s on %s: rebuilding the detector", reason, self.info.device)
         self.rebuild()
 

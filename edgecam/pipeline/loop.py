@@ -8,18 +8,19 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
-from edgecam.camera.base import FullFrameSource
+from edgecam.camera.base import FullFrameSource, ModelAwareSource
+from edgecam.classify.stage import ClassifyStage
 from edgecam.clips.recorder import ClipRecorder, clip_rules
 from edgecam.config.models import CameraConfig, Config
 from edgecam.detect.detector import Detector
-from edgecam.detect.regions import Plan, RegionPlanner, detect_plan
+from edgecam.detect.regions import Plan, RegionPlanner, detect_crops, detect_plan
 from edgecam.event import Event
-from edgecam.pipeline.cameras import CameraState, build_camera
+from edgecam.pipeline.cameras import CameraState, build_camera, wire_model_aware
 from edgecam.pipeline.guard import DetectorLike, FittingDetector
 from edgecam.pipeline.snapshots import SnapshotJob, SnapshotWorker, wants_snapshot
 from edgecam.publish.base import EventSink, Retargetable, TakesSnapshots, TakesStats
 from edgecam.rules.engine import RuleEngine
-from edgecam.types import Detection, Frame, Image
+from edgecam.types import Box, Detection, Frame, Image
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ class Pipeline:
         max_frames: int | None = None,
         clips: ClipRecorder | None = None,
         keep: Sequence[EventSink] = (),
+        classify: ClassifyStage | None = None,
     ) -> None:
         self.config = config
         self.detector = detector
@@ -85,6 +87,8 @@ class Pipeline:
         self.keep = list(keep)
         """Sinks that outlive reloads (the events store); they get what ``sinks`` get."""
         self.clips = clips
+        self.classify = classify
+        """Second-stage classifiers (their own worker); None when the config has none."""
         self.stop = stop or threading.Event()
         self.max_frames = max_frames
         self.stats = PipelineStats()
@@ -107,6 +111,8 @@ class Pipeline:
             cam.capture.tap = self.clips.tap(name, cam.capture.source)
         if config.regions.mode != "off":
             cam.regions = RegionPlanner(config.regions, self.detector.info.input_size)
+        if isinstance(source := cam.capture.source, ModelAwareSource):
+            wire_model_aware(cam, source, self.config.model, self.detector.info.input_size)
         return cam
 
     def attach(self, cameras: Sequence[CameraState]) -> None:
@@ -131,11 +137,15 @@ class Pipeline:
         Frames fitted before this moment are resized again by the detector instead.
         """
         for cam in self.cameras:
+            if cam.sensor is not None:
+                continue  # the AI Camera's frames never reach the detector
             cam.capture.fit = self._fitter()
             # Set after the new fitter: a frame fitted by the old one has a lower number.
             cam.fitted_from = cam.capture.frames + 1
             if cam.regions is not None:
                 cam.regions = RegionPlanner(cam.regions.config, self.detector.info.input_size)
+                if isinstance(source := cam.capture.source, ModelAwareSource):
+                    wire_model_aware(cam, source, self.config.model, self.detector.info.input_size)
 
     def swap(self, new: NewParts) -> OldParts:
         """Take a new config's parts in one step (pipeline thread, through :meth:`call_soon`).
@@ -158,6 +168,8 @@ class Pipeline:
         for cam in self.cameras:
             if (cam_config := new.config.cameras.get(cam.name)) is not None:
                 cam.min_interval = 1.0 / cam_config.fps if cam_config.fps else 0.0
+            if cam.sensor is not None:  # the AI Camera: the model's threshold applies to it too
+                cam.sensor.apply(new.config.model)
         self.config = new.config
         return OldParts(old_sinks, gone)
 
@@ -236,6 +248,10 @@ class Pipeline:
         """Wait briefly for a capture thread to deliver; False once every source has ended."""
         if all(cam.slot.closed for cam in self.cameras):
             return False
+        if any(cam.capture.starting_detail() for cam in self.cameras):
+            # A camera is busy starting (the AI Camera's firmware upload): not a hung pipeline,
+            # so the watchdog keeps being pinged; /healthz says "starting" meanwhile.
+            self.heartbeat = time.monotonic()
         self._ready.wait(0.05)
         self._ready.clear()
         return True
@@ -291,36 +307,65 @@ class Pipeline:
         return took
 
     def _analyse(self, cam: CameraState, frame: Frame) -> None:
-        fitting = self._fitting
-        fresh = frame.seq >= cam.fitted_from
-        if (passes := self._regions(cam, frame)) is not None:
-            detections = detect_plan(self.detector.detect, frame.image, passes)
-        elif fitting is not None and frame.model_input is not None and fresh:
-            detections = fitting.detect(frame.image, frame.model_input)
-        else:
-            detections = self.detector.detect(frame.image)
         stats = self.stats
-        stats.inference_ms += (self.detector.last_invoke_ms - stats.inference_ms) * 0.1
+        if cam.sensor is not None:  # the AI Camera detected on its sensor: no inference here
+            detections = cam.sensor(frame.detections or ())
+        else:
+            detections = self._detect(cam, frame)
+            stats.inference_ms += (self.detector.last_invoke_ms - stats.inference_ms) * 0.1
         stats.analysed += 1
         cam.analysed += 1
         cam.last_analysed = frame.mono
         cam.last_frame = frame
         cam.last_detections = detections
         self.heartbeat = time.monotonic()
+        if (stage := self.classify) is not None:
+            # Votes finished since the last frame, before the rules read them; a recording
+            # analysed frame by frame waits for them (time is data: same events every run).
+            stage.apply(settle=cam.slot.lossless)
         found = self.engine.process(frame, detections)
+        if stage is not None:
+            stage.observe(frame, self.engine.tracks(frame.camera), settle=cam.slot.lossless)
+        if cam.main_regions:
+            # Where the next frame's crops go: the capture thread cuts them from its main stream.
+            cam.interest = tuple(self._interest(cam, frame))
         if found:
             events = self._with_clips(frame, found)
             self._emit(events)
             self._snapshots(frame, events, detections)
 
+    def _detect(self, cam: CameraState, frame: Frame) -> list[Detection]:
+        """Run the detector on the frame: on crops, on regions, or on the whole frame."""
+        if (crops := frame.crops) is not None:
+            cam.invokes += len(crops.images) + crops.full_frame
+            return detect_crops(self.detector.detect, crops, lambda: self._whole(cam, frame))
+        cam.last_regions = ()
+        if (passes := self._regions(cam, frame)) is not None:
+            cam.invokes += len(passes.regions) + passes.full_frame
+            cam.last_regions = passes.regions  # a reference: the live view's regions layer
+            return detect_plan(self.detector.detect, frame.image, passes)
+        cam.invokes += 1
+        return self._whole(cam, frame)
+
+    def _whole(self, cam: CameraState, frame: Frame) -> list[Detection]:
+        """The whole analysed frame, fitted on the capture thread where it could be."""
+        fitting = self._fitting
+        if fitting is not None and frame.model_input is not None and frame.seq >= cam.fitted_from:
+            return fitting.detect(frame.image, frame.model_input)
+        return self.detector.detect(frame.image)
+
     def _regions(self, cam: CameraState, frame: Frame) -> Plan | None:
         """Regions to detect on around motion and tracks; None: the whole frame, as usual."""
-        if cam.regions is None or not cam.regions.active(frame.size):
+        if cam.regions is None or cam.main_regions or not cam.regions.active(frame.size):
             return None  # no per-frame work for a camera whose frames gain nothing
+        return cam.regions.next(frame.size, self._interest(cam, frame))
+
+    def _interest(self, cam: CameraState, frame: Frame) -> list[Box]:
+        """Where objects are: the camera's tracks and what moved (regions go around them)."""
         interest = self.engine.track_boxes(cam.name, frame.mono)
         if cam.motion is not None:
             interest += cam.motion.moving_boxes()
-        return cam.regions.next(frame.size, interest)
+        return interest
 
     def _snapshots(
         self, frame: Frame, events: Sequence[Event], detections: Sequence[Detection]
@@ -366,10 +411,12 @@ class Pipeline:
         if self.clips is not None:
             self.clips.close(self.config.health.stop_timeout)
         self.snapshots.close()
+        if self.classify is not None:
+            self.classify.close()
         self.publish_stats()
 
     def snapshot_stats(self) -> dict[str, object]:
-        """The stats payload (DESIGN.md: fps, inference ms, dropped frames, detector, uptime)."""
+        """The stats payload: fps, inference ms, dropped frames, detector, uptime (MQTT)."""
         uptime = time.monotonic() - self.stats.started
         return {
             "fps": round(self.stats.analysed / uptime, 2) if uptime > 0 else 0.0,
@@ -378,6 +425,7 @@ class Pipeline:
             "frames_analysed": self.stats.analysed,
             "events": self.stats.events,
             "snapshots_dropped": self.snapshots.dropped,
+            **({"classify": self.classify.stats()} if self.classify is not None else {}),
             "detector": self.detector.info.device,
             "runtime": self.detector.info.runtime,
             "uptime_s": round(uptime, 1),

@@ -74,7 +74,7 @@ class ReconnectConfig(StrictModel):
 
 
 class MqttConfig(StrictModel):
-    """Where events, states and stats are published (DESIGN.md, MQTT contract)."""
+    """Where events, states and stats are published (docs/architecture.md, MQTT contract)."""
 
     host: str = Field(default="127.0.0.1", min_length=1)
     """Broker host name or address."""

@@ -95,6 +95,14 @@ def _direction_sensor(
     return _object_id(target, direction), config
 
 
+def _sub_label_sensor(topics: Topics, target: RuleTarget, version: str) -> dict[str, object]:
+    """The sub label (a species) of the rule's latest event that had one."""
+    config = _rule_common(topics, target, version, "sub_label")
+    config["state_topic"] = topics.rule_sub_label(target.camera, target.rule)
+    config["icon"] = "mdi:tag-text"
+    return config
+
+
 def _snapshot_entity(topics: Topics, target: RuleTarget, version: str) -> dict[str, object]:
     config = _rule_common(topics, target, version, "snapshot")
     config["image_topic"] = topics.snapshot(target.camera, target.rule)
@@ -169,6 +177,10 @@ def discovery_messages(
             for direction in target.directions:
                 sensor_id, config = _direction_sensor(topics, target, direction, version)
                 messages.append(DiscoveryMessage(topic("sensor", sensor_id), config))
+        if target.classified:
+            config = _sub_label_sensor(topics, target, version)
+            sensor = topic("sensor", _object_id(target, "sub_label"))
+            messages.append(DiscoveryMessage(sensor, config))
         if target.clip:
             config = _clip_sensor(topics, target, version)
             messages.append(DiscoveryMessage(topic("sensor", _object_id(target, "clip")), config))

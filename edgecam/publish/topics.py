@@ -1,8 +1,9 @@
-"""MQTT topics and payloads of the contract (DESIGN.md, MQTT contract), as pure functions."""
+"""MQTT topics and payloads of the contract (docs/architecture.md, MQTT), as pure functions."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -42,6 +43,8 @@ class RuleTarget:
     """For counting rules: the count is a zone's occupancy (goes up and down), not crossings."""
     clip: bool = False
     """The rule records clips: it has a retained ``clip`` topic (the latest clip's URL)."""
+    classified: bool = False
+    """The rule filters or counts by sub label: it has a ``sub_label`` sensor."""
 
     @property
     def counting(self) -> bool:
@@ -59,6 +62,7 @@ def rule_targets(cameras: Iterable[str], rules: Iterable[RuleLike]) -> list[Rule
             rule.kind,
             *_count_shape(rule),
             getattr(rule, "clip", None) is not None,
+            bool(getattr(rule, "sub_labels", None)) or getattr(rule, "by", None) == "sub_label",
         )
         for rule in rules
         for camera in (names if rule.camera is None else [rule.camera])
@@ -67,7 +71,7 @@ def rule_targets(cameras: Iterable[str], rules: Iterable[RuleLike]) -> list[Rule
 
 def _count_shape(rule: RuleLike) -> tuple[tuple[str, ...], bool]:
     """The directions a counting rule counts, and whether it counts a zone's occupancy."""
-    if rule.kind not in COUNTING_KINDS:
+    if rule.kind not in COUNTING_KINDS or getattr(rule, "by", None) == "sub_label":
         return (), False
     if getattr(rule, "zone", None) is not None:
         return (), True
@@ -114,6 +118,10 @@ class Topics:
     def rule_count(self, camera: str, rule: str) -> str:
         """Retained count of a counting rule on a camera."""
         return f"{self.base}/{camera}/{rule}/count"
+
+    def rule_sub_label(self, camera: str, rule: str) -> str:
+        """Retained sub label (a species) of the rule's latest event that had one."""
+        return f"{self.base}/{camera}/{rule}/sub_label"
 
     def rule_attributes(self, camera: str, rule: str) -> str:
         """Retained JSON of the rule's latest event (Home Assistant entity attributes)."""
@@ -165,13 +173,23 @@ def retained_for_event(
     counts published so far, keyed by topic. A count without a direction (zone occupancy) goes
     to ``.../count`` alone.
     """
+    extra = []
+    if event.sub_label is not None and event.count != 0:
+        extra.append((topics.rule_sub_label(event.camera, event.rule), event.sub_label.encode()))
     if event.type == "start":
-        return [(topics.rule_state(event.camera, event.rule), ON)]
+        return [(topics.rule_state(event.camera, event.rule), ON), *extra]
     if event.type == "end":
-        return [(topics.rule_state(event.camera, event.rule), OFF)]
+        return [(topics.rule_state(event.camera, event.rule), OFF), *extra]
     if event.type != "count" or event.count is None:
-        return []
+        return extra
     total_topic = topics.rule_count(event.camera, event.rule)
+    if event.sub_label is not None and event.direction is None and event.totals is not None:
+        # A tally by sub label: the sub label's own count beside the total of all of them.
+        return [
+            (f"{total_topic}/{topic_level(event.sub_label)}", str(event.count).encode()),
+            (total_topic, str(event.totals.get("total", 0)).encode()),
+            *extra,
+        ]
     if event.direction is None:
         return [(total_topic, str(event.count).encode())]
     other = "out" if event.direction == "in" else "in"
@@ -180,6 +198,12 @@ def retained_for_event(
         (f"{total_topic}/{event.direction}", str(event.count).encode()),
         (total_topic, str(total).encode()),
     ]
+
+
+def topic_level(name: str) -> str:
+    """A sub label as one topic level: ``Black-capped Chickadee`` -> ``black-capped_chickadee``."""
+    level = re.sub(r"[^a-z0-9_-]+", "_", name.lower()).strip("_")
+    return level or "_"
 
 
 def initial_retained(topics: Topics, targets: Iterable[RuleTarget]) -> list[tuple[str, bytes]]:
@@ -223,6 +247,7 @@ def stale_retained(
     for t in targets:
         current.add(topics.snapshot(t.camera, t.rule))
         current.add(topics.rule_attributes(t.camera, t.rule))
+        current.add(topics.rule_sub_label(t.camera, t.rule))
         if t.clip:
             current.add(topics.clip(t.camera, t.rule))
         if t.counting:

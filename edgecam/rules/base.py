@@ -82,6 +82,8 @@ class Matcher:
     def __init__(self, rule: AnyRuleConfig) -> None:
         self.filters = {label: _resolve(rule, rule.filters.get(label)) for label in rule.labels}
         self.path = rule.path
+        self.sub_labels = frozenset(rule.sub_labels) if rule.sub_labels else None
+        """Only tracks a classifier named one of these (None: any track)."""
         stationary = getattr(rule, "stationary", "include")
         self.stationary: bool | None = None if stationary == "include" else stationary == "only"
         """None: either; True: stationary objects only; False: moving ones only."""
@@ -90,6 +92,8 @@ class Matcher:
         """True when ``track`` passes the filters for its label."""
         f = self.filters.get(track.label)
         if f is None or track.score < f.min_score:
+            return False
+        if self.sub_labels is not None and track.sub_label not in self.sub_labels:
             return False
         if self.stationary is not None and track.stationary != self.stationary:
             return False
@@ -106,6 +110,16 @@ class Matcher:
             if not f.min_aspect <= aspect <= f.max_aspect:
                 return False
         return f.min_median_score <= 0.0 or track.median_score >= f.min_median_score
+
+
+def _sub_fields(track: Track) -> dict[str, Any]:
+    """A classified track's sub label, its score, the top three and the scientific name."""
+    return {
+        "sub_label": track.sub_label,
+        "sub_score": track.sub_score,
+        "sub_top": track.sub_top,
+        "scientific_name": track.sub_scientific,
+    }
 
 
 class Rule:
@@ -196,5 +210,6 @@ class Rule:
             direction=direction,
             count=count,
             stationary=True if track is not None and track.stationary else None,
+            **(_sub_fields(track) if track is not None and track.sub_top else {}),
             **extra,
         )

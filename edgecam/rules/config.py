@@ -65,6 +65,9 @@ class RuleBase(StrictModel):
     """Smallest width / height of the box in pixels."""
     max_aspect: float | None = Field(default=None, ge=0.0)
     """Largest width / height of the box in pixels; default: no limit."""
+    sub_labels: list[str] = Field(default_factory=list)
+    """Only objects a classifier named one of these (``[Northern Cardinal, Blue Jay]``); an
+    object not yet classified, or classified as something else, does not match."""
     filters: dict[str, LabelFilter] = Field(default_factory=dict)
     """Per-label overrides of the filters above, e.g. ``{car: {min_area: 0.02}}``."""
     cooldown: Duration = 0.0
@@ -79,6 +82,8 @@ class RuleBase(StrictModel):
     """Only objects whose path so far meets these conditions (zones in order, distance moved)."""
     clip: RuleClipConfig | None = None
     """Record a video clip of each event, e.g. ``{pre: 5s, post: 5s, max: 2m}``; default: none."""
+    notify: list[Name] = Field(default_factory=list)
+    """Targets under ``notify.targets`` that this rule's events are sent to, e.g. ``[phone]``."""
 
     @property
     def schedules(self) -> list[ScheduleConfig]:
@@ -153,11 +158,18 @@ class CountRuleConfig(RuleBase):
     """Which crossing directions are counted (lines only)."""
     reset: ResetConfig = Field(default_factory=ResetConfig)
     """When crossing counts go back to zero (occupancy is always current)."""
+    by: Literal["sub_label"] | None = None
+    """``sub_label``: count each object once per sub label (a day's species tally with
+    ``reset: {every: daily}``), when a classifier named it: crossing ``line``, in ``zone``, or
+    anywhere in view with neither."""
 
     @model_validator(mode="after")
     def _one_target(self) -> CountRuleConfig:
-        if (self.line is None) == (self.zone is None):
-            raise ValueError("a count rule needs exactly one of line or zone")
+        both = self.line is not None and self.zone is not None
+        if both or (self.by is None and self.line is None and self.zone is None):
+            raise ValueError(
+                "a count rule needs exactly one of line or zone (by: sub_label: at most one)"
+            )
         return self
 
 

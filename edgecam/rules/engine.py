@@ -20,6 +20,7 @@ from edgecam.rules.counting import CountRule, LineRule
 from edgecam.rules.dwell import DwellRule
 from edgecam.rules.presence import AbsenceRule, PresenceRule
 from edgecam.rules.scene import Scene
+from edgecam.rules.tally import TallyRule
 from edgecam.track.config import TrackerConfig
 from edgecam.track.tracker import Track
 from edgecam.types import Box, Detection, Frame
@@ -66,6 +67,8 @@ def build_rule(config: AnyRuleConfig, camera: str, new_id: Callable[[], str]) ->
     if isinstance(config, LineRuleConfig):
         return LineRule(config, camera, new_id)
     if isinstance(config, CountRuleConfig):
+        if config.by == "sub_label":
+            return TallyRule(config, camera, new_id)
         return CountRule(config, camera, new_id)
     if isinstance(config, AbsenceRuleConfig):
         return AbsenceRule(config, camera, new_id)
@@ -158,10 +161,24 @@ class RuleEngine:
             if (count := rule.count()) is not None
         }
 
+    def directions(self) -> dict[tuple[str, str], dict[str, int]]:
+        """``(camera, rule) -> {"in": n, "out": m}`` for rules counting line crossings."""
+        return {
+            (cam, rule.name): dict(rule.counts)
+            for cam, rules in self._cameras.items()
+            for rule in rules.rules
+            if isinstance(rule, LineRule | CountRule) and rule.config.line is not None
+        }
+
     def live_tracks(self, camera: str) -> list[Track]:
         """Confirmed tracks of ``camera`` now, for the live view (any thread; never builds)."""
         found = self._cameras.get(camera)
         return [] if found is None else [t for t in found.scene.tracker.tracks if t.confirmed]
+
+    def tracks(self, camera: str) -> list[Track]:
+        """Every live track of ``camera`` (the tracker's own list: read it, do not keep it)."""
+        found = self._cameras.get(camera)
+        return [] if found is None else found.scene.tracker.tracks
 
     def track_boxes(self, camera: str, now: float) -> list[Box]:
         """Where every live track of ``camera`` should be at ``now`` (for detection regions)."""

@@ -25,8 +25,10 @@ from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry
 
+from edgecam.classify.stage import load_stage
 from edgecam.config.models import Config
 from edgecam.errors import ConfigError
+from edgecam.notify.metrics import NotifyCollector
 from edgecam.pipeline.cameras import CameraState
 from edgecam.pipeline.guard import DetectorLike, GuardedDetector
 from edgecam.pipeline.loop import NewParts, OldParts, Pipeline, PipelineStats
@@ -34,10 +36,16 @@ from edgecam.publish.base import EventSink, SendsCommands, Startable
 from edgecam.rules.engine import RuleEngine
 from edgecam.service.build import Builders, close_sinks
 from edgecam.service.logs import set_level
-from edgecam.service.metrics import ServiceCollector, latency_histogram
+from edgecam.service.metrics import ClassifyCollector, ServiceCollector, latency_histogram
 from edgecam.service.notify import Notifier
 from edgecam.service.recording import EventsCollector, build_events
-from edgecam.service.reload import ConfigChanges, compare, failure, swap_captures
+from edgecam.service.reload import (
+    ConfigChanges,
+    compare,
+    failure,
+    restart_reason,
+    swap_captures,
+)
 from edgecam.service.supervisor import ServiceState, Supervisor
 from edgecam.web.recent import RecentEvents
 
@@ -91,6 +99,8 @@ class Service:
         self.reloads = 0
         """Reloads applied so far."""
         histogram = latency_histogram(self.registry)
+        # Classifiers first: if one cannot load, nothing else needs closing.
+        classify = load_stage(config.classify, config.model.threads)
         self.detector = GuardedDetector(
             lambda: builders.detector(config),
             config.health.invoke_timeout,
@@ -109,13 +119,17 @@ class Service:
         keep: list[EventSink] = [self.events.store] if self.events.store is not None else []
         self.pipeline = Pipeline(
             config, self.detector, engine, sinks, max_frames=max_frames,
-            clips=self.events.recorder, keep=keep,
+            clips=self.events.recorder, keep=keep, classify=classify,
         )  # fmt: skip
         self.state = ServiceState(
             self.pipeline, self.detector, config.health.stale_after, events=self.events
         )
         self.registry.register(ServiceCollector(self.state.figures))
+        self.registry.register(
+            ClassifyCollector(lambda: classify.stats() if classify is not None else None)
+        )
         self.registry.register(EventsCollector(self.events))
+        self.registry.register(NotifyCollector(lambda: self.pipeline.sinks))  # notify: per target
         reload = self.reload if config_path is not None else None
         self.supervisor = Supervisor(self.state, self.notifier, reload)
         self.endpoint = builders.endpoint(self)
@@ -228,8 +242,16 @@ class Service:
             self.config = new
             self.reloads += 1
         for key in changes.need_restart:
-            log.warning("reload: %s changed; restart edgecam to apply it", key)
-        log.info("reload done: applied %s", ", ".join(changes.applied) or "nothing (no changes)")
+            log.warning(
+                "reload: %s changed and is NOT applied (%s); restart edgecam to apply it",
+                key, restart_reason(key),
+            )  # fmt: skip
+        applied = ", ".join(changes.applied) or "nothing"
+        if changes.need_restart:
+            applied += f"; waiting for a restart: {', '.join(changes.need_restart)}"
+        elif not changes.applied:
+            applied += " (no changes)"
+        log.info("reload done: applied %s", applied)
         return True
 
     def _build(self, new: Config, changes: ConfigChanges) -> _Built:
@@ -242,12 +264,12 @@ class Service:
         ]
         built = _Built(new, changes, engine, cameras)
         try:
-            if "model" in changes.applied:
+            if "detector" in changes.rebuild:
                 built.build_detector = lambda: self.builders.detector(new)
                 # An Edge TPU is held by the running detector: the new one is built in the swap.
                 if not self.detector.exclusive:
                     built.detector = built.build_detector()
-            if _touches_sinks(changes):
+            if "sinks" in changes.rebuild:
                 built.sinks = [*self.builders.sinks(new), self.recent]
         except BaseException:
             built.discard()
@@ -334,8 +356,3 @@ class _Handover(Generic[T]):
         if self._error is not None:
             raise self._error
         return self._value
-
-
-def _touches_sinks(changes: ConfigChanges) -> bool:
-    # Sections the sink builder reads: a change there means new sinks.
-    return any(key in changes.applied for key in ("mqtt", "device", "snapshots"))

@@ -93,10 +93,14 @@ def web_endpoint(service: Served) -> Endpoint | None:
 
 
 def build_detector(config: Config) -> DetectorLike:
-    """The detector of ``config.model`` (ModelError or DetectorError if it cannot be built)."""
-    from edgecam.detect.detector import Detector
+    """The detector of ``config.model``, proven by the known-answer check.
 
-    return Detector.from_config(config.model)
+    ModelError or DetectorError if none can be built (edgecam.detect.choose).
+    """
+    from edgecam.detect.choose import open_detector
+
+    detector: DetectorLike = open_detector(config.model)
+    return detector
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +133,10 @@ def build_sinks(config: Config, events: str | None) -> list[EventSink]:
             from edgecam.publish.snapshots import SnapshotStore
 
             sinks.append(SnapshotStore(config.snapshots))
+        if config.notify.targets:  # notify: idle, its URLs read and parsed; queues open on start
+            from edgecam.notify.sink import NotifySink
+
+            sinks.append(NotifySink(config.notify, config.rules, device=config.device.name))
         if events:
             sinks.append(_events_sink(events))
     except BaseException:

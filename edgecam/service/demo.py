@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from edgecam import bundled
 from edgecam.config.models import Config
+from edgecam.service.recording import state_directory
 
 
 def demo_config() -> Config:
@@ -11,10 +12,18 @@ def demo_config() -> Config:
     return Config.model_validate(
         {
             "device": {"name": "demo"},
+            # A store of the demo's own: its page never shows another run's events.
+            "events": {"path": str(state_directory() / "demo" / "events")},
             "cameras": {
                 "demo": {
                     # Looped, so the page (its URL is printed) has something to show.
-                    "source": {"type": "file", "path": str(bundled.demo_clip()), "loop": True},
+                    # Event times follow the run ("opened"), not the bundled file's mtime.
+                    "source": {
+                        "type": "file",
+                        "path": str(bundled.demo_clip()),
+                        "loop": True,
+                        "start": "opened",
+                    },
                     # A line across the plaza where people walk left and right.
                     "lines": {"crossing": {"points": [[0.45, 0.25], [0.45, 0.65]]}},
                 },

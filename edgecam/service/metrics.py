@@ -9,7 +9,7 @@ guard. Sinks that deliver over the network (MQTT) report their figures through
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from prometheus_client import CollectorRegistry, Histogram
@@ -54,6 +54,15 @@ class CameraFigures:
     dropped: int
     analysed: int
     reconnects: int
+    invokes: int = 0
+    """Inferences the detector ran for the camera's frames."""
+    sensor_frames: int = 0
+    """Frames whose detections the camera made on its own sensor (the AI Camera)."""
+    decoded: Mapping[str, int] = field(default_factory=dict)
+    """Frames decoded, by stream: ``detect`` and (with a record stream) ``record``."""
+    record_packets: int | None = None
+    """Packets of the record stream put into the clip ring (None: the camera has none)."""
+    record_reconnects: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,12 +104,15 @@ class ServiceCollector(Collector):
             ("frames_dropped", "Frames replaced before the detector took them", "dropped"),
             ("frames_analysed", "Frames the detector analysed", "analysed"),
             ("camera_reconnects", "Times the camera was reopened after a failure", "reconnects"),
+            ("detector_invokes", "Inferences the detector ran for the camera", "invokes"),
+            ("sensor_detections", "Frames the camera detected on its own sensor", "sensor_frames"),
         )
         for name, doc, attr in per_camera:
             family = CounterMetricFamily(f"edgecam_{name}", doc, labels=["camera"])
             for cam in figures.cameras:
                 family.add_metric([cam.name], getattr(cam, attr))
             yield family
+        yield from _stream_families(figures.cameras)
         yield CounterMetricFamily("edgecam_events", "Events produced by the rules", figures.events)
         info = GaugeMetricFamily(
             "edgecam_detector_info", "The detector in use (value 1)", labels=["device", "runtime"]
@@ -118,6 +130,31 @@ class ServiceCollector(Collector):
                 kind, doc = _DELIVERY[key]
                 cls = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
                 yield cls(f"edgecam_{key}", doc, value)
+
+
+def _stream_families(cameras: Sequence[CameraFigures]) -> Iterator[Metric]:
+    """Decoder frames by stream, and the record streams' packets and reconnects."""
+    decoded = CounterMetricFamily(
+        "edgecam_frames_decoded", "Frames the decoder produced, by stream (detect, record)",
+        labels=["camera", "stream"],
+    )  # fmt: skip
+    packets = CounterMetricFamily(
+        "edgecam_record_packets", "Record-stream packets put into the clip ring (not decoded)",
+        labels=["camera"],
+    )  # fmt: skip
+    reconnects = CounterMetricFamily(
+        "edgecam_record_reconnects", "Times the record stream was reopened after a failure",
+        labels=["camera"],
+    )  # fmt: skip
+    for cam in cameras:
+        for stream, count in cam.decoded.items():
+            decoded.add_metric([cam.name, stream], count)
+        if cam.record_packets is not None:
+            packets.add_metric([cam.name], cam.record_packets)
+            reconnects.add_metric([cam.name], cam.record_reconnects)
+    yield decoded
+    yield packets
+    yield reconnects
 
 
 def delivery_figures(sinks: Sequence[object]) -> dict[str, float]:
@@ -144,3 +181,30 @@ def latency_histogram(registry: CollectorRegistry) -> Histogram:
         buckets=LATENCY_BUCKETS,
         registry=registry,
     )
+
+
+_CLASSIFY = {
+    "classified": ("counter", "classify_crops", "Track crops the classifiers classified"),
+    "dropped": ("counter", "classify_dropped", "Crops dropped because the classify queue was full"),
+    "too_small": ("counter", "classify_too_small", "Sightings skipped: box under min_box"),
+    "queued": ("gauge", "classify_queued", "Crops waiting for the classify worker"),
+    "invoke_ms": ("gauge", "classify_invoke_ms", "Moving average of one classifier invoke (ms)"),
+}
+
+
+class ClassifyCollector(Collector):
+    """The classification stage's counters (``edgecam_classify_*``), read at scrape time."""
+
+    def __init__(self, read: Callable[[], Mapping[str, object] | None]) -> None:
+        self._read = read
+
+    def collect(self) -> Iterator[Metric]:
+        """The metric families of the stage's current counters (none without classifiers)."""
+        figures = self._read()
+        if figures is None:
+            return
+        for key, (kind, name, doc) in _CLASSIFY.items():
+            value = figures.get(key)
+            if isinstance(value, int | float):
+                cls = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
+                yield cls(f"edgecam_{name}", doc, float(value))

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from edgecam.pipeline.cameras import CameraState
 from edgecam.pipeline.guard import GuardedDetector
 from edgecam.pipeline.loop import Pipeline
 from edgecam.service.metrics import (
@@ -57,6 +58,9 @@ class ServiceState:
             return False, "stopping"
         if not self.started:
             return False, "starting"
+        for cam in self.pipeline.cameras:
+            if (detail := cam.capture.starting_detail()) is not None:
+                return False, f"starting: camera {cam.name}: {detail}"
         if not self.detector.healthy:
             return False, f"detector unhealthy: {self.detector.last_error}"
         age = self.clock() - self.pipeline.heartbeat
@@ -64,9 +68,21 @@ class ServiceState:
             errors = [str(c.capture.error) for c in self.pipeline.cameras if c.capture.error]
             detail = f" ({'; '.join(errors)})" if errors else ""
             return False, f"no frame analysed for {age:.0f}s{detail}"
-        if reasons := degraded_reasons(self.pipeline.sinks):
+        reasons = degraded_reasons(self.pipeline.sinks) + self._camera_reasons()
+        if reasons:
             return True, "degraded: " + "; ".join(reasons)
         return True, "ok"
+
+    def _camera_reasons(self) -> list[str]:
+        """Cameras that detect but cannot record (their record stream is down)."""
+        reasons = []
+        now = self.clock()
+        for cam in self.pipeline.cameras:
+            health = cam.capture.health(now)
+            record = health.get("record")
+            if health["status"] == "degraded" and isinstance(record, dict):
+                reasons.append(f"camera {cam.name}: record stream down ({record['error']})")
+        return reasons
 
     def camera_status(self) -> dict[str, str]:
         """Each camera's capture status: one camera down does not make the service unhealthy."""
@@ -75,16 +91,8 @@ class ServiceState:
 
     def figures(self) -> ServiceFigures:
         """Counters for the Prometheus collector."""
-        cameras = [
-            CameraFigures(
-                cam.name,
-                cam.capture.frames,
-                cam.slot.dropped,
-                cam.analysed,
-                cam.capture.reconnects,
-            )
-            for cam in self.pipeline.cameras
-        ]
+        now = self.clock()
+        cameras = [_camera_figures(cam, cam.capture.health(now)) for cam in self.pipeline.cameras]
         info = self.detector.info
         return ServiceFigures(
             cameras,
@@ -95,6 +103,23 @@ class ServiceState:
             self.detector.healthy,
             delivery_figures(self.pipeline.sinks),
         )
+
+
+def _camera_figures(cam: CameraState, health: dict[str, object]) -> CameraFigures:
+    """One camera's counters, with its decoders' and record stream's where it has them."""
+    decoded: dict[str, int] = {}
+    if isinstance(count := health.get("decoded"), int):
+        decoded["detect"] = count
+    record = health.get("record")
+    packets = reconnects = None
+    if isinstance(record, dict):
+        decoded["record"] = int(record["decoded"])
+        packets, reconnects = int(record["packets"]), int(record["reconnects"])
+    return CameraFigures(
+        cam.name, cam.capture.frames, cam.slot.dropped, cam.analysed, cam.capture.reconnects,
+        cam.invokes, cam.sensor.frames if cam.sensor is not None else 0,
+        decoded, packets, reconnects or 0,
+    )  # fmt: skip
 
 
 class Supervisor:

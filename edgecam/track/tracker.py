@@ -35,8 +35,13 @@ class Track:
         "stationary",
         "still_at",
         "still_since",
+        "sub_label",
+        "sub_scientific",
+        "sub_score",
+        "sub_top",
         "travel",
         "velocity",
+        "votes",
         "zone_path",
         "zone_since",
         "zones",
@@ -80,6 +85,16 @@ class Track:
         """Since when the box's centre has stayed near ``still_at``."""
         self.still_at = _centre(det.box)
         self._median: float | None = None
+        self.sub_label: str | None = None
+        """What a classifier says the object is (a bird's species), once its vote is sure."""
+        self.sub_score: float | None = None
+        """The sub label's probability averaged over the classified crops."""
+        self.sub_top: tuple[tuple[str, float], ...] = ()
+        """The classifier's three best classes with their averaged probabilities."""
+        self.sub_scientific: str | None = None
+        """The sub label's scientific name, where the classifier's classes give one (birds)."""
+        self.votes: object | None = None
+        """The classification stage's state for this track (owned by that stage)."""
 
     @property
     def score(self) -> float:

@@ -11,7 +11,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from edgecam.config.models import CameraConfig
+from edgecam.events.store import EventStore
 from edgecam.web.app import NO_STORE, camera_name, ctx, error
+from edgecam.web.clock import device_zone
 from edgecam.web.editor import ConfigEditor, EditRefused
 from edgecam.web.events import event_routes
 
@@ -69,6 +71,8 @@ async def session(request: Request) -> Response:
             "auth": context.policy.auth,
             "config_write": isinstance(editor, ConfigEditor) and editor.writable,
             "stream_fps": round(1.0 / context.frames.interval, 2),
+            "timezone": device_zone(context.view.config())[0],
+            "events_kept": isinstance(context.extra.get("events"), EventStore),
         },
         headers=NO_STORE,
     )

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from edgecam.web.frames import LiveFrames
+from edgecam.web.overlay import DEFAULT_LAYERS, LAYERS
 from edgecam.web.security import Guard, Policy
 from edgecam.web.view import ServiceView
 
@@ -63,7 +64,9 @@ async def healthz(request: Request) -> Response:
     view = ctx(request).view
     ok, reason = view.health()
     status = ("degraded" if reason.startswith("degraded") else "ok") if ok else "unhealthy"
-    body = {"status": status, "reason": reason}
+    if not ok and reason.startswith("starting"):
+        status = "starting"  # e.g. the AI Camera's firmware upload: not a failure
+    body = {"status": status, "reason": reason, "detector": view.detector()}
     return JSONResponse({**body, "cameras": view.camera_status()}, 200 if ok else 503, NO_STORE)
 
 
@@ -77,23 +80,37 @@ async def latest_jpg(request: Request) -> Response:
     """The camera's latest analysed frame, drawn on unless ``?overlay=0``."""
     name = camera_name(request)
     overlay = request.query_params.get("overlay", "1") != "0"
-    jpeg = await run_in_threadpool(ctx(request).frames.jpeg, name, overlay)
+    layers = _layers(request)
+    jpeg = await run_in_threadpool(ctx(request).frames.jpeg, name, overlay, layers)
     if jpeg is None:
         return error(503, f"camera {name!r} has no analysed frame yet")
     return Response(jpeg, headers=NO_STORE, media_type="image/jpeg")
+
+
+def _layers(request: Request) -> frozenset[str]:
+    """``?layers=boxes,zones,...`` (default: all but motion); 400 naming an unknown one."""
+    asked = request.query_params.get("layers")
+    if asked is None:
+        return DEFAULT_LAYERS
+    found = frozenset(filter(None, asked.split(",")))
+    unknown = sorted(found - set(LAYERS))
+    if unknown:
+        raise HTTPException(400, f"unknown layer {unknown[0]!r}; use {', '.join(LAYERS)}")
+    return found
 
 
 async def stream_mjpg(request: Request) -> Response:
     """MJPEG (``multipart/x-mixed-replace``) at most ``stream_fps``, while the client stays."""
     name = camera_name(request)
     overlay = request.query_params.get("overlay", "1") != "0"
+    layers = _layers(request)
     context = ctx(request)
 
     async def parts() -> AsyncIterator[bytes]:
         last: bytes | None = None
         while context.closing is None or not context.closing.is_set():
             try:
-                jpeg = await run_in_threadpool(context.frames.jpeg, name, overlay)
+                jpeg = await run_in_threadpool(context.frames.jpeg, name, overlay, layers)
             except KeyError:  # the camera was removed by a reload
                 return
             if jpeg is not None and jpeg is not last:

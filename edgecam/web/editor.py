@@ -183,6 +183,11 @@ class ConfigEditor:
         assert self.path is not None
         with self._lock:
             self.validate(text)
+            if text == self._text():
+                # The same bytes: writing would only overwrite the backup with them (and lose
+                # the previous file), and a reload would apply nothing.
+                log.info("config apply from the web editor: nothing changed, nothing written")
+                return {"ok": True, "written": None, "backup": None, "applied": False}
             backup = self.path.with_name(self.path.name + ".bak")
             _write_atomically(self.path, text, backup)
             log.info("config written by the web editor (previous file kept as %s)", backup)

@@ -7,6 +7,8 @@ and snapshots come from the page's in-memory recent events, as before.
 
 from __future__ import annotations
 
+import json
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -15,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 from edgecam.events import api
 from edgecam.events.store import EventStore
 from edgecam.web.app import NO_STORE, ctx, error
+from edgecam.web.clock import device_zone
 from edgecam.web.recent import RecentEvents
 
 RECENT_LIMIT = 50
@@ -31,17 +34,64 @@ def _recent(request: Request) -> RecentEvents | None:
 
 
 async def events(request: Request) -> Response:
-    """Events, newest first: ``?camera=&rule=&since=&limit=``."""
+    """Events, newest first, filtered and paged (docs/events.md); ``total`` counts every match."""
     store = _store(request)
     params = dict(request.query_params)
     if store is None:
         return _recent_events(request, params)
+    _, tz = device_zone(ctx(request).view.config())
     try:
-        query = api.parse_query(params)
+        query = api.parse_query(params, tz)
     except api.ApiError as err:
         return error(err.status, str(err))
-    found = await run_in_threadpool(store.query, query.camera, query.rule, query.since, query.limit)
-    return JSONResponse({"events": [api.event_json(e) for e in found]}, headers=NO_STORE)
+
+    def page() -> dict[str, object]:
+        found = store.find(query.where, query.limit, query.offset)
+        total = store.count(query.where)
+        body = [api.event_json(e) for e in found]
+        return {"events": body, "total": total, "offset": query.offset, "limit": query.limit}
+
+    return JSONResponse(await run_in_threadpool(page), headers=NO_STORE)
+
+
+async def summary(request: Request) -> Response:
+    """The day-by-day timeline of the filtered events (all days) and the unreviewed per camera."""
+    store = _store(request)
+    zone, tz = device_zone(ctx(request).view.config())
+    if store is None:
+        return JSONResponse({"timezone": zone, "days": [], "unreviewed": {}}, headers=NO_STORE)
+    params = {k: v for k, v in request.query_params.items() if k not in ("day", "since", "until")}
+    try:
+        query = api.parse_query(params, tz)
+    except api.ApiError as err:
+        return error(err.status, str(err))
+
+    def made() -> dict[str, object]:
+        days = api.timeline(store.starts(query.where), tz)
+        return {"timezone": zone, "days": days, "unreviewed": store.unreviewed()}
+
+    return JSONResponse(await run_in_threadpool(made), headers=NO_STORE)
+
+
+async def reviewed(request: Request) -> Response:
+    """Mark an event reviewed (``{"reviewed": true}``) or not; kept in the events store."""
+    store = _store(request)
+    if store is None:
+        return error(404, "events are not kept (events.enabled is false)")
+    event_id = str(request.path_params["event_id"])
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except (ValueError, UnicodeDecodeError) as err:
+        return error(400, f"invalid JSON: {err}")
+    value = body.get("reviewed", True) if isinstance(body, dict) else None
+    if not isinstance(value, bool):
+        return error(400, 'expected {"reviewed": true} or {"reviewed": false}')
+    try:
+        await run_in_threadpool(api.find, store, event_id)
+    except api.ApiError as err:
+        return error(err.status, str(err))
+    await run_in_threadpool(store.mark_reviewed, event_id, value)
+    return JSONResponse({"id": event_id, "reviewed": value}, headers=NO_STORE)
 
 
 def _recent_events(request: Request, params: dict[str, str]) -> Response:
@@ -96,6 +146,8 @@ def event_routes() -> list[BaseRoute]:
     """The ``/api/events`` routes."""
     return [
         Route("/api/events", events, methods=["GET"]),
+        Route("/api/events/summary", summary, methods=["GET"]),
+        Route("/api/events/{event_id}/reviewed", reviewed, methods=["POST"]),
         Route("/api/events/{event_id}", event, methods=["GET"]),
         Route("/api/events/{event_id}/snapshot.jpg", event_snapshot, methods=["GET"]),
         Route("/api/events/{event_id}/clip.mp4", event_clip, methods=["GET"]),

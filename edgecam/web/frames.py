@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from edgecam.errors import CameraError
 from edgecam.types import Image
-from edgecam.web.overlay import draw_overlay
+from edgecam.web.overlay import DEFAULT_LAYERS, draw_overlay
 from edgecam.web.view import ServiceView
 
 QUALITY = 80
@@ -35,19 +35,21 @@ class LiveFrames:
         self.view = view
         self.interval = 1.0 / max_fps
         self._clock = clock
-        self._cache: dict[tuple[str, bool], _Cached] = {}
-        self._locks: dict[tuple[str, bool], threading.Lock] = {}
+        self._cache: dict[tuple[str, frozenset[str]], _Cached] = {}
+        self._locks: dict[tuple[str, frozenset[str]], threading.Lock] = {}
         self._guard = threading.Lock()
         self.encoded = 0
         """JPEGs made so far (tests and the benchmark read it)."""
 
-    def jpeg(self, camera: str, overlay: bool = True) -> bytes | None:
-        """The latest frame as JPEG (with zones, lines, masks, boxes, track ids if ``overlay``).
+    def jpeg(
+        self, camera: str, overlay: bool = True, layers: Collection[str] = DEFAULT_LAYERS
+    ) -> bytes | None:
+        """The latest frame as JPEG with ``layers`` drawn (none unless ``overlay``).
 
         None before the camera's first analysed frame; KeyError for an unknown camera. Blocks
         while another thread encodes the same picture, then shares its result.
         """
-        key = (camera, overlay)
+        key = (camera, frozenset(layers) if overlay else frozenset())
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
@@ -62,9 +64,13 @@ class LiveFrames:
                 cached.made = now
                 return cached.jpeg
             image = frame.image
-            if overlay:
+            if key[1]:
                 cam_config = self.view.config().cameras.get(camera)
-                image = draw_overlay(image, cam_config, frame.detections, frame.tracks)
+                motion = frame.motion() if "motion" in key[1] and frame.motion else ()
+                image = draw_overlay(
+                    image, cam_config, frame.detections, frame.tracks, layers=key[1],
+                    regions=frame.regions, motion=motion,
+                )  # fmt: skip
             jpeg = _encode(image)
             self._cache[key] = _Cached(frame.seq, now, jpeg)
             self.encoded += 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from edgecam.config.models import Config
 from edgecam.pipeline.loop import Pipeline
@@ -55,11 +56,14 @@ class PipelineView:
                 if frame is None:
                     return None
                 tracks = [
-                    TrackBox(t.id, t.label, t.box)
+                    TrackBox(t.id, t.label, t.box, t.sub_label)
                     for t in self.pipeline.engine.live_tracks(camera)
                     if t.seen_now
                 ]
-                return LiveFrame(frame.image, frame.seq, frame.wall, detections, tracks)
+                motion = cam.motion.moving_boxes if cam.motion is not None else None
+                return LiveFrame(
+                    frame.image, frame.seq, frame.wall, detections, tracks, cam.last_regions, motion
+                )
         raise KeyError(camera)
 
     def cameras(self) -> dict[str, dict[str, object]]:
@@ -78,6 +82,16 @@ class PipelineView:
                 "runtime": info.runtime,
             }
         return out
+
+    def detector(self) -> dict[str, object]:
+        """The detector in use: device, runtime, model and its known-answer check."""
+        info = self.pipeline.detector.info
+        return {
+            "device": info.where,
+            "runtime": f"{info.runtime} {info.runtime_version}",
+            "model": Path(info.model).name,
+            "check": info.check,
+        }
 
     def _fps(self, name: str, analysed: int) -> float:
         now = self._clock()
@@ -98,11 +112,12 @@ class PipelineView:
         for _attempt in range(3):
             try:
                 states, counts = engine.states(), engine.counts()
+                directions = engine.directions()
                 break
             except RuntimeError:  # the pipeline built a camera's rules while we read them
                 continue
         else:
-            states, counts = {}, {}
+            states, counts, directions = {}, {}, {}
         out: list[dict[str, object]] = []
         for rule in config.rules:
             for camera in [rule.camera] if rule.camera else list(config.cameras):
@@ -111,5 +126,6 @@ class PipelineView:
                     entry["state"] = "ON" if states[(camera, rule.name)] else "OFF"
                 if (camera, rule.name) in counts:
                     entry["count"] = counts[(camera, rule.name)]
+                entry.update(directions.get((camera, rule.name), {}))
                 out.append(entry)
         return out

@@ -8,11 +8,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from edgecam.pipeline.annotate import palette_css
 from edgecam.web.app import error, static_text
 
 _TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
           ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}  # fmt: skip
-STATIC = frozenset({"app.js", "editor.js", "common.js", "style.css", "icon.svg"})
+STATIC = frozenset(
+    {"app.js", "editor.js", "events.js", "common.js", "style.css", "icon.svg", "palette.css"}
+)
 """Every file under /static/: a name not listed is 404, so no path reaches the file system."""
 SECURITY_HEADERS = {
     "Cache-Control": "no-cache",
@@ -25,6 +28,8 @@ SECURITY_HEADERS = {
 
 @cache
 def _file(name: str) -> bytes:
+    if name == "palette.css":  # the snapshots' colours, so the page draws what they draw
+        return palette_css().encode()
     return static_text(name)
 
 
@@ -43,6 +48,11 @@ async def editor(request: Request) -> Response:
     return _serve("editor.html")
 
 
+async def events(request: Request) -> Response:
+    """The events review page (filters, paging, timeline; deep links by query string)."""
+    return _serve("events.html")
+
+
 async def static(request: Request) -> Response:
     """A script or style sheet of the pages."""
     name = str(request.path_params["name"])
@@ -52,9 +62,10 @@ async def static(request: Request) -> Response:
 
 
 def page_routes() -> list[BaseRoute]:
-    """``/``, ``/editor`` and ``/static/<name>``."""
+    """``/``, ``/editor``, ``/events`` and ``/static/<name>``."""
     return [
         Route("/", index, methods=["GET"]),
         Route("/editor", editor, methods=["GET"]),
+        Route("/events", events, methods=["GET"]),
         Route("/static/{name}", static, methods=["GET"]),
     ]

@@ -5,7 +5,8 @@
 - With a password or token file, every request but ``/healthz`` needs it (HTTP Basic with any
   user name, or ``Authorization: Bearer``); secrets are compared in constant time, never logged.
 - Every state-changing request carries the ``X-CSRF-Token`` of this server (from ``/api/session``
-  or the page) and, when the browser sends one, an ``Origin`` of this host.
+  or the page) and, when the browser sends one, an ``Origin`` equal to the page's own (scheme,
+  host and port).
 - Request bodies are capped; a request (its body included) must finish within the time limit.
 """
 
@@ -109,6 +110,29 @@ def _host_name(host: str) -> str:
     return urlsplit(f"//{host}").hostname or ""
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(scheme: str, netloc: str) -> tuple[str, str, int | None] | None:
+    """``(scheme, host, port)`` with the default port filled in; None if it cannot be read."""
+    try:
+        parts = urlsplit(f"//{netloc}")
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = scheme.lower()
+    return scheme, (parts.hostname or ""), port if port is not None else DEFAULT_PORTS.get(scheme)
+
+
+def same_origin(origin: str, scheme: str, host: str) -> bool:
+    """True when the ``Origin`` header names this page's own scheme, host and port."""
+    theirs_scheme, sep, theirs_netloc = origin.partition("://")
+    if not sep:
+        return False  # "null" (a sandboxed page or a file) is never this page
+    theirs = _origin(theirs_scheme, theirs_netloc)
+    return theirs is not None and theirs == _origin(scheme, host)
+
+
 class Guard:
     """The ASGI middleware enforcing a :class:`Policy` around ``app``."""
 
@@ -170,10 +194,9 @@ class Guard:
             return 401, "authentication required (password or token)", challenge
         if scope["method"] not in SAFE_METHODS:
             origin = headers.get("origin")
-            if origin is not None and _host_name(origin.partition("://")[2]) != _host_name(
-                headers.get("host", "")
-            ):
-                return 403, "cross-origin request refused", {}
+            own = str(scope.get("scheme", "http"))
+            if origin is not None and not same_origin(origin, own, headers.get("host", "")):
+                return 403, "cross-origin request refused (scheme, host and port must match)", {}
             if not hmac.compare_digest(
                 headers.get("x-csrf-token", "").encode(), policy.csrf.encode()
             ):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -17,6 +17,8 @@ class TrackBox:
     id: int
     label: str
     box: Box
+    sub_label: str | None = None
+    """What a classifier named it (a species), once it is sure."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,10 @@ class LiveFrame:
     wall: float
     detections: Sequence[Detection]
     tracks: Sequence[TrackBox] = ()
+    regions: Sequence[tuple[int, int, int, int]] = ()
+    """The regions (pixels) detection ran on; () when it ran on the whole frame."""
+    motion: Callable[[], Sequence[Box]] | None = None
+    """The moving areas (normalised boxes), worked out only when a viewer asks to see them."""
 
 
 class ServiceView(Protocol):
@@ -47,6 +53,10 @@ class ServiceView(Protocol):
 
     def cameras(self) -> dict[str, dict[str, object]]:
         """Per camera: status, fps, frames analysed and dropped, the detector in use."""
+        ...
+
+    def detector(self) -> dict[str, object]:
+        """The detector in use: device, runtime, model and its known-answer check."""
         ...
 
     def rules(self) -> list[dict[str, object]]:

@@ -12,7 +12,8 @@ from pydantic import ValidationError
 
 from edgecam.camera.capture import CaptureThread, ReconnectPolicy
 from edgecam.camera.fake_picamera2 import AeExposureModeEnum, FakeCameraSystem, Transform
-from edgecam.camera.picamera2 import Picamera2Source, Picamera2SourceConfig, lores_to_bgr
+from edgecam.camera.picamera2 import Picamera2Source, Picamera2SourceConfig
+from edgecam.camera.pistreams import lores_to_bgr
 from edgecam.camera.slot import LatestFrameSlot
 from edgecam.config.models import Config
 from edgecam.detect.detector import Detector
@@ -164,6 +165,24 @@ def test_a_real_pi_camera_delivers_lores_bgr_frames() -> None:
     assert main and main[0] is not None and main[0].shape == (720, 1280, 3)
 
 
+@pytest.mark.picamera
+def test_a_real_pi_camera_gives_model_sized_lores_and_main_stream_crops() -> None:
+    source = Picamera2Source("pi", Picamera2SourceConfig(size=(1920, 1080), fps=10))
+    source.fit_to((300, 300), keep_aspect=False)
+    source.cut_regions(
+        lambda size: (((0, 0, 600, 600), (size[0] - 300, 0, size[0], 300)), True), 300
+    )
+    source.open()
+    try:
+        frames = [source.read() for _ in range(5)]
+        crops, _ = source.frame_extras()
+    finally:
+        source.close()
+    # libcamera may round the lores size; it is what the source read back after configure.
+    assert all(abs(f.shape[1] - 300) <= 16 and abs(f.shape[0] - 300) <= 16 for f in frames)
+    assert crops is not None and [c.shape for c in crops.images] == [(300, 300, 3)] * 2
+
+
 def test_snapshots_of_a_pi_camera_come_from_the_full_size_main_stream(
     system: FakeCameraSystem, detector: Detector, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -188,3 +207,90 @@ def test_snapshots_of_a_pi_camera_come_from_the_full_size_main_stream(
     assert picture is not None and picture.shape == (720, 1280, 3)
     assert (camera, rule) == ("pi", "dog")
     assert system.outstanding == 0
+
+
+def _configured_lores(system: FakeCameraSystem) -> dict[str, object]:
+    lores = dict(system.calls)["create_video_configuration"]["lores"]
+    assert isinstance(lores, dict)
+    return lores
+
+
+def test_lores_is_the_models_input_unless_given(system: FakeCameraSystem) -> None:
+    source = make_source(system, size=[1280, 720])
+    source.fit_to((300, 300), keep_aspect=False)
+    source.open()
+    image = source.read()
+    source.close()
+    assert _configured_lores(system) == {"size": (300, 300), "format": "YUV420"}
+    assert image.shape == (300, 300, 3)  # the detector's input as it is: no resize left to do
+    system.calls.clear()
+    source.fit_to((300, 300), keep_aspect=True)  # letterbox: the main stream's shape inside
+    source.open()
+    assert source.read().shape == (168, 300, 3)
+    source.close()
+    system.calls.clear()
+    explicit = make_source(system, lores=[320, 240])
+    explicit.fit_to((300, 300), keep_aspect=False)
+    explicit.open()
+    assert explicit.read().shape == (240, 320, 3)  # an explicit lores wins
+    explicit.close()
+
+
+def test_a_pi_5_delivers_lores_as_bgr_and_a_pi_4_refuses_it(system: FakeCameraSystem) -> None:
+    system.pisp = True
+    source = make_source(system, size=[640, 480])
+    source.fit_to((300, 300), keep_aspect=False)
+    source.open()
+    image = source.read()
+    source.close()
+    assert _configured_lores(system)["format"] == "RGB888"  # B,G,R in memory: no conversion
+    expected = cv2.resize(system.scene, (300, 300), interpolation=cv2.INTER_AREA)
+    assert np.array_equal(image, expected) and image.flags.c_contiguous
+    with pytest.raises(RuntimeError, match="must be YUV"):  # what picamera2 says on a VC4
+        camera = FakeCameraSystem().api().picamera2_class(0)
+        config = camera.create_video_configuration(lores={"size": (300, 300), "format": "RGB888"})
+        camera.configure(config)
+
+
+def test_region_crops_come_from_the_main_stream_and_only_they_are_read(
+    system: FakeCameraSystem,
+) -> None:
+    source = make_source(system, size=[1920, 1080])
+    source.fit_to((300, 300), keep_aspect=False)
+    asked: list[tuple[int, int]] = []
+
+    def plan(size: tuple[int, int]) -> tuple[tuple[tuple[int, int, int, int], ...], bool]:
+        asked.append(size)
+        return ((100, 200, 400, 500), (1000, 400, 1600, 1000)), True
+
+    source.cut_regions(plan, 300)
+    source.open()
+    source.read()
+    crops, found = source.frame_extras()
+    source.close()
+    assert asked == [(1920, 1080)] and found is None and crops is not None
+    assert crops.full_frame
+    assert crops.regions[0] == (100 / 1920, 200 / 1080, 400 / 1920, 500 / 1080)
+    assert [c.shape for c in crops.images] == [(300, 300, 3), (300, 300, 3)]
+    main = system.rendered(1920, 1080, "RGB888")
+    assert np.array_equal(crops.images[0], main[200:500, 100:400])  # full resolution, 1:1
+    halved = cv2.resize(main[400:1000, 1000:1600], (300, 300), interpolation=cv2.INTER_AREA)
+    assert np.array_equal(crops.images[1], halved)
+    assert not any(c.base is not None and np.shares_memory(c, main) for c in crops.images)
+    # The main stream is never copied whole (make_array) for regions; the buffer went back.
+    assert system.outstanding == 0 and system.main_copies == 0
+
+
+def test_lores_sizes_and_network_paths() -> None:
+    from edgecam.camera.imx500 import AiCameraConfig, network_path
+    from edgecam.camera.pistreams import lores_for
+
+    assert lores_for((300, 300), (1920, 1080), keep_aspect=False) == (300, 300)
+    assert lores_for((300, 300), (1920, 1080), keep_aspect=True) == (300, 168)
+    assert lores_for((320, 320), (1280, 960), keep_aspect=True) == (320, 240)
+    assert network_path("imx500_network_ssd_mobilenetv2_fpnlite_320x320_pp") == Path(
+        "/usr/share/imx500-models/imx500_network_ssd_mobilenetv2_fpnlite_320x320_pp.rpk"
+    )
+    assert network_path("./nets/mine.rpk") == Path("nets/mine.rpk")
+    ai = AiCameraConfig.model_validate({"network": "nets/mine.rpk"}, context={"base_dir": "/etc/e"})
+    assert network_path(ai.network) == Path("/etc/e/nets/mine.rpk")

@@ -17,8 +17,12 @@ GOP = 10
 FPS = 10
 
 
-def write_h264(path: Path, frames: int = 120, gop: int = GOP) -> Path:
+def write_h264(
+    path: Path, frames: int = 120, gop: int = GOP, size: tuple[int, int] | None = None
+) -> Path:
     """The first ``frames`` frames of the demo clip as H.264 in MP4 (no B-frames), at 10 fps.
+
+    ``size`` (width, height) scales the frames, as a camera's substream is its main stream's.
 
     One frame at a time: holding the whole clip would swell the test process, and every child
     it forks starts that large (other tests measure their children's memory).
@@ -34,6 +38,8 @@ def write_h264(path: Path, frames: int = 120, gop: int = GOP) -> Path:
                 ok, image = capture.read()
                 if not ok:
                     break
+                if size is not None:
+                    image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
                 if index == 0:
                     h, w = image.shape[:2]
                     stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"

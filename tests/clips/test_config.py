@@ -35,3 +35,31 @@ def test_an_av_source_needs_its_file_or_one_url(tmp_path: Path) -> None:
     assert code == 2 and "video file" in err and "nope.mp4 not found" in err
     code, err = _check(tmp_path, "cameras:\n  c: {source: {type: av}}\n")
     assert code == 2 and "exactly one of url" in err
+
+
+TWO_STREAMS = "cameras:\n  c: {source: {type: av, url: 'rtsp://127.0.0.1:9/sub', %s}}\n"
+
+
+def test_record_and_decode_keys_are_checked_alike_by_check_config_and_run(
+    tmp_path: Path,
+) -> None:
+    good = TWO_STREAMS % "record: {url: 'rtsp://127.0.0.1:9/main'}, decode: {threads: 2}"
+    assert _check(tmp_path, good)[0] == 0
+    bad = (
+        "cameras:\n"
+        "  a: {source: {type: av, path: x.mp4, record: {url: 'rtsp://127.0.0.1:9/main'}}}\n"
+        "  b: {source: {type: av, url: 'rtsp://127.0.0.1:9/sub', record: {}}}\n"
+        "  c: {source: {type: av, url: 'rtsp://127.0.0.1:9/sub',\n"
+        "               record: {url: 'rtsp://127.0.0.1:9/main', codec: h265},\n"
+        "               decode: {skip_frame: sometimes, hardware: cuda}}}\n"
+    )
+    code, err = _check(tmp_path, bad)
+    assert code == 2, err
+    for needle in ("record needs url", "cameras.b.source.record.url",
+                   "cameras.c.source.record.codec", "cameras.c.source.decode.skip_frame",
+                   "cameras.c.source.decode.hardware"):  # fmt: skip
+        assert needle in err, (needle, err)
+    ran = run_edgecam(["run", "--config", str(tmp_path / "edgecam.yaml")])
+    assert ran.code == 2 and "Traceback" not in ran.err
+    problems = [line for line in err.splitlines() if "cameras." in line]
+    assert problems and all(line in ran.err for line in problems), (err, ran.err)

@@ -76,7 +76,10 @@ def test_models_command_lists_the_builtins() -> None:
     result = run_edgecam(["models", "--json", "--no-time"])
     assert result.code == 0, result.err
     rows = {row["name"]: row for row in map(json.loads, result.out.splitlines())}
-    assert list(rows) == ["coco", "coco-uint8", "ssdlite-person"]
+    assert list(rows) == ["coco", "coco-uint8", "ssdlite-person", "birds", "imagenet"]
+    assert rows["birds"]["kind"] == "classifier" and rows["birds"]["applies_to"] == ["bird"]
+    assert rows["birds"]["classes"] == 964 and rows["imagenet"]["classes"] == 1000
+    rows = {name: row for name, row in rows.items() if row.get("kind") != "classifier"}
     assert rows["coco"]["default"] is True and rows["coco"]["labels"] == 80
     assert rows["coco"]["input"] == "int8 300x300x3"
     assert rows["coco"]["quantization"] == ("int8 weights symmetric per-channel, int8 activations")
@@ -85,10 +88,14 @@ def test_models_command_lists_the_builtins() -> None:
     )
     assert rows["ssdlite-person"]["label_names"] == ["person"]
     assert all(float(row["size_mb"]) > 1 for row in rows.values())
+    # The known-answer check of each on this CPU (edgecam/detect/selfcheck.py).
+    assert rows["coco"]["check"].startswith("passed in ") and "horse 0.96" in rows["coco"]["check"]
+    assert rows["ssdlite-person"]["check"].endswith(": person 0.99"), rows["ssdlite-person"]
 
 
 def test_models_command_times_each_model() -> None:
     result = run_edgecam(["models"])
     assert result.code == 0, result.err
     assert result.out.count("ms on this CPU (2 threads)") == 3
+    assert result.out.count("ms on this CPU (1 thread)") == 2  # the classifiers
     assert "coco (default):" in result.out

@@ -15,7 +15,7 @@ from edgecam.event import Event
 from edgecam.events.media import MediaStore
 from edgecam.events.store import EventStore
 from tests.clips.media import probe, write_h264
-from tests.web.fakes import serving
+from tests.web.fakes import Client, serving
 
 
 def _event(kind: str, event_id: str, ts: str, **extra: object) -> Event:
@@ -149,3 +149,36 @@ def test_clips_not_there_say_why(base: str, store: EventStore) -> None:
     clip.clip.unlink()  # as the size cap would
     assert _json(f"{base}/api/events/a")[1]["clip"]["status"] == "deleted"  # type: ignore[index]
     assert _json(f"{base}/api/events/a/clip.mp4")[0] == 404
+
+
+def test_more_filters_paging_and_the_total(base: str, store: EventStore) -> None:
+    store.emit(Event("e", "start", "people", "porch", "2026-12-05T09:00:00.000Z", 1, label="dog",
+                     zone="lawn"))  # fmt: skip
+    assert _ids(base, "?label=dog") == ["e"]
+    assert _ids(base, "?zone=lawn") == ["e"]
+    assert _ids(base, "?day=2026-12-05") == ["e"]  # the fake view's device zone: UTC here
+    assert _ids(base, "?day=2026-12-04&since=2026-12-04T11:30:00Z") == ["d", "c"]
+    assert _ids(base, "?until=2026-12-04T11:30:00Z") == ["b", "a"]
+    code, page = _json(f"{base}/api/events?limit=2&offset=2")
+    assert code == 200 and [e["id"] for e in page["events"]] == ["c", "b"]  # type: ignore[attr-defined]
+    assert (page["total"], page["offset"], page["limit"]) == (5, 2, 2)
+    for bad in ("?offset=-1", "?day=monday", "?reviewed=maybe", "?until=soon"):
+        code, body = _json(f"{base}/api/events{bad}")
+        assert code == 400 and body["error"], bad
+
+
+def test_marked_reviewed_and_the_summary(store: EventStore) -> None:
+    with serving(extra={"events": store}) as (_view, server):
+        base, api = server.url.rstrip("/"), Client(server)
+        code, summary = _json(f"{base}/api/events/summary")
+        assert code == 200 and summary["unreviewed"] == {"porch": 3, "yard": 1}
+        hours = [0] * 10 + [1] * 4 + [0] * 10
+        assert summary["days"] == [{"day": "2026-12-04", "count": 4, "hours": hours}]
+        assert summary["timezone"] == "UTC"
+        assert api.json("POST", "/api/events/a/reviewed", {"reviewed": True}) == (
+            200, {"id": "a", "reviewed": True})  # fmt: skip
+        assert api.json("POST", "/api/events/nope/reviewed", {"reviewed": True})[0] == 404
+        assert api.json("POST", "/api/events/a/reviewed", {"reviewed": "yes"})[0] == 400
+        assert _json(f"{base}/api/events/a")[1]["reviewed"] is True
+        assert _ids(base, "?reviewed=false") == ["d", "c", "b"]
+        assert _json(f"{base}/api/events/summary")[1]["unreviewed"] == {"porch": 2, "yard": 1}

@@ -58,3 +58,28 @@ def test_the_store_keeps_max_events_and_deletes_their_files(
     assert 10 <= len(kept) <= 110  # trimmed every 100 inserts, never far past the cap
     assert kept[0].id == "c249"
     assert len(list(tmp_path.glob("cam/*.jpg"))) == len(kept)
+
+
+def test_reviewed_marks_survive_a_reopen_and_old_stores_gain_the_column(
+    tmp_path: Path, make_store: StoreMaker
+) -> None:
+    import sqlite3
+
+    old = sqlite3.connect(tmp_path / "events.sqlite")  # a store from before reviewed marks
+    old.executescript(
+        "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, "
+        "camera TEXT NOT NULL, rule TEXT NOT NULL, kind TEXT NOT NULL, track_id INTEGER, "
+        "start_ts TEXT NOT NULL, end_ts TEXT, event TEXT NOT NULL, end_event TEXT, "
+        "snapshot TEXT, clip TEXT, clip_info TEXT);"
+        "INSERT INTO events (id, camera, rule, kind, start_ts, event) VALUES "
+        "('old', 'porch', 'people', 'start', '2026-12-01T10:00:00.000Z', '{}');"
+    )
+    old.close()
+    store = make_store(tmp_path)
+    assert store.get("old") is not None and store.get("old").reviewed is False  # type: ignore[union-attr]
+    assert store.mark_reviewed("old") and not store.mark_reviewed("nope")
+    store.close()
+    again = make_store(tmp_path)
+    assert again.get("old").reviewed is True  # type: ignore[union-attr]
+    assert again.unreviewed() == {}
+    again.close()

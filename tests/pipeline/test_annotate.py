@@ -11,7 +11,7 @@ import numpy as np
 from edgecam.config.models import CameraConfig, Config
 from edgecam.detect.detector import Detector
 from edgecam.event import Event
-from edgecam.pipeline.annotate import render_snapshot, to_pixel
+from edgecam.pipeline.annotate import PALETTE, bgr, place_labels, render_snapshot, to_pixel
 from edgecam.pipeline.loop import Pipeline
 from edgecam.rules.engine import RuleEngine
 from edgecam.types import Detection, Frame
@@ -48,7 +48,7 @@ def test_render_draws_box_and_zone() -> None:
     assert image.shape == (120, 160, 3)
     r, g, b = image[30 + 30, 40][::-1]  # left edge of the event box: red-orange
     assert r > 150 and g < 120 and b < 120
-    assert image[12, 80].max() > 100  # the zone's top edge (y = 0.1)
+    assert image[12, 140].max() > 100  # the zone's top edge (y = 0.1), right of the label
     assert image[100, 80].max() < 60  # nothing drawn inside the empty frame
     line = render_snapshot(frame.image, event(line="l", box=None, direction="in"), CAMERA)
     drawn = decode(line)
@@ -68,6 +68,33 @@ def test_snapshots_and_the_live_view_put_a_box_on_the_same_pixels() -> None:
     for drawn in (snap, live):
         assert drawn[75, left[0]].max() > 100  # the box's left edge, half-way down
         assert drawn[75, left[0] - 3].max() < 60
+
+
+def test_labels_of_a_crowd_do_not_overlap() -> None:
+    # Six people side by side: their labels all want the same row.
+    wanted = [(10 + 12 * i, 40, 80, 16) for i in range(6)]
+    placed = place_labels(wanted, 320, 240)
+    rects = [(x, y, 80, 16) for x, y in placed]
+    for i, (ax, ay, aw, ah) in enumerate(rects):
+        assert 0 <= ax <= 320 - aw and 0 <= ay <= 240 - ah
+        for bx, by, bw, bh in rects[i + 1 :]:
+            assert ax + aw <= bx or bx + bw <= ax or ay + ah <= by or by + bh <= ay
+    assert placed[0] == (10, 40)  # a free place is kept
+
+
+def test_the_live_view_and_snapshots_share_one_palette() -> None:
+    from edgecam.web.overlay import draw_overlay
+
+    image = np.zeros((120, 160, 3), np.uint8)
+    live = draw_overlay(image, CAMERA, [], [], layers={"zones"})
+    snap = decode(render_snapshot(image, event(zone="z", box=None), CAMERA, quality=100))
+    b, g, r = bgr("zone")
+    for drawn in (live, snap):  # a point on the zone's right edge (x = 0.9), away from labels
+        pb, pg, pr = (int(v) for v in drawn[60, 143])  # the JPEG blurs colours a little
+        assert abs(pb - b) < 80 and abs(pg - g) < 80 and abs(pr - r) < 80, (pb, pg, pr)
+    assert PALETTE["zone"] != PALETTE["line"] != PALETTE["box"]
+    bare = draw_overlay(image, CAMERA, [], [], layers=set())
+    assert bare.max() == 0  # every layer off: nothing drawn
 
 
 class Recorder:

@@ -54,6 +54,7 @@ def test_two_people_and_the_count_per_direction() -> None:
         ("in", 1, 2), ("out", 1, 1),
     ]  # fmt: skip
     assert eng.counts() == {("porch", "gate_count"): 2}
+    assert eng.directions() == {("porch", "gate_count"): {"in": 1, "out": 1}}  # the page's split
 
 
 def test_a_crossing_before_confirmation_is_reported_at_confirmation() -> None:

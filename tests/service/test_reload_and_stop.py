@@ -9,9 +9,10 @@ from collections.abc import Mapping
 import pytest
 
 from edgecam.config.loader import parse_config
+from edgecam.config.models import Config
 from edgecam.event import Event
 from edgecam.service.build import close_sinks
-from edgecam.service.reload import compare
+from edgecam.service.reload import RELOAD_TABLE, compare
 
 BASE = (
     "cameras:\n"
@@ -32,6 +33,28 @@ def test_compare_sorts_changes_into_applied_and_restart() -> None:
     assert changes.applied == ("cameras", "rules", "log")
     assert changes.need_restart == ("http",)
     assert changes.cameras == ("b",)  # a new source: b's capture restarts, a's runs on
+
+
+def test_the_reload_table_covers_every_config_section() -> None:
+    assert set(RELOAD_TABLE) == set(Config.model_fields)
+    for section, entry in RELOAD_TABLE.items():
+        assert not (entry.restart and entry.rebuilds), section  # a restart rebuilds nothing now
+        assert entry.why or not entry.restart, f"{section}: say why it needs a restart"
+
+
+def test_events_and_clips_changes_wait_for_a_restart() -> None:
+    old = parse_config(BASE)
+    new = parse_config(BASE + "events: {path: /tmp/elsewhere}\nclips: {buffer_bytes: 200000}\n")
+    changes = compare(old, new)
+    assert changes.applied == () and changes.need_restart == ("events", "clips")
+    assert changes.rebuild == frozenset()
+
+
+def test_compare_names_the_parts_to_rebuild() -> None:
+    old = parse_config(BASE)
+    assert compare(old, parse_config(BASE + "device: {name: x}\n")).rebuild == {"sinks"}
+    assert compare(old, parse_config(BASE + "model: {threshold: 0.6}\n")).rebuild == {"detector"}
+    assert compare(old, parse_config(BASE + "log: {level: debug}\n")).rebuild == frozenset()
 
 
 def test_compare_restarts_only_cameras_whose_capture_settings_changed() -> None:

@@ -12,6 +12,7 @@ import signal
 from pathlib import Path
 
 from edgecam import bundled
+from tests.detect.test_selfcheck import SORTED
 from tests.service.harness import NotifySocket, Service, running, wait, write_config
 
 
@@ -43,6 +44,8 @@ def test_bad_reloads_keep_the_running_config(tmp_path: Path) -> None:
     events = tmp_path / "events.jsonl"
     truncated = tmp_path / "truncated.tflite"
     truncated.write_bytes(bundled.model_file(bundled.MODEL).read_bytes()[:200_000])
+    sorted_labels = tmp_path / "sorted.txt"
+    sorted_labels.write_text(SORTED)
 
     def bad(extra: str) -> None:
         config.write_text(good.replace("name: people", "name: walkers") + extra)
@@ -69,9 +72,15 @@ def test_bad_reloads_keep_the_running_config(tmp_path: Path) -> None:
         line = _reload_fails(svc, notify, events, 4)
         assert "Edge TPU" in line and "keeping the running config" in line
 
+        # A new detector proves itself before it is used: labels that do not fit the model.
+        bad(f"model: {{name: coco, labels: {sorted_labels}}}\n")
+        line = _reload_fails(svc, notify, events, 5)
+        assert "on the known-answer image the person was labelled 'airplane'" in line, line
+        assert "keeping the running config" in line
+
         # New sinks that cannot be built: the running ones stay, and nothing says "applied".
         bad(f"mqtt: {{host: 127.0.0.1, username: u, password_file: {tmp_path / 'no-password'}}}\n")
-        line = _reload_fails(svc, notify, events, 5)
+        line = _reload_fails(svc, notify, events, 6)
         assert "no-password" in line and "keeping the running config" in line
         assert "reload done" not in svc.stderr()
 

@@ -31,9 +31,14 @@ def test_ready_watchdog_health_metrics_and_stopping(tmp_path: Path) -> None:
         assert sum(gaps) / len(gaps) >= 0.4, gaps
 
         code, health = svc.get_json("/healthz")
+        detector = health.pop("detector")
         assert (code, health) == (
             200, {"status": "ok", "reason": "ok", "cameras": {"plaza": "running"}}
         )  # fmt: skip
+        # The known-answer check of the detector at start (edgecam/detect/selfcheck.py).
+        assert isinstance(detector, dict) and detector["device"] == "cpu", detector
+        assert str(detector["check"]).startswith("passed in "), detector
+        assert "person 1.00, horse 0.96" in str(detector["check"]), detector
         code, kind, body = svc.get("/metrics")
         text = body.decode()
         assert code == 200 and kind.startswith("text/plain")
@@ -114,6 +119,37 @@ def test_reload_applies_a_good_config_and_keeps_the_old_on_a_bad_one(tmp_path: P
         assert "rules.0.min_score" in line and "bogus" in line
         assert svc.proc.poll() is None
         assert svc.get_json("/healthz")[0] == 200
+        svc.signal(signal.SIGTERM)
+        assert svc.proc.wait(30) == 0
+    notify.close()
+
+
+def test_a_reload_of_events_path_says_restart_and_the_restart_moves_the_store(
+    tmp_path: Path,
+) -> None:
+    from tests.service.harness import wait
+
+    notify = _notify(tmp_path)
+    first, second = tmp_path / "store-a", tmp_path / "store-b"
+    config = write_config(tmp_path / "edgecam.yaml", extra=f"events: {{path: {first}}}\n")
+    args = ["run", "--config", str(config)]
+    with running(tmp_path, args, notify) as svc:
+        notify.wait_for("READY")
+        config.write_text(config.read_text().replace(str(first), str(second)))
+        svc.signal(signal.SIGHUP)
+        log = svc.wait_log("reload done")
+        [line] = [line for line in log.splitlines() if "reload done" in line]
+        assert "applied nothing; waiting for a restart: events" in line
+        assert "events changed and is NOT applied" in log and "restart edgecam" in log
+        assert not second.exists()  # nothing claims a store the service does not write to
+        svc.signal(signal.SIGTERM)
+        assert svc.proc.wait(30) == 0
+    assert (first / "events.sqlite").exists()
+    notify.close()
+    notify = NotifySocket(tmp_path / "notify-after-restart.sock")
+    with running(tmp_path, args, notify) as svc:  # the restart applies it
+        notify.wait_for("READY")
+        wait((second / "events.sqlite").exists, 30.0, svc.stderr)
         svc.signal(signal.SIGTERM)
         assert svc.proc.wait(30) == 0
     notify.close()

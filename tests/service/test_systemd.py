@@ -58,7 +58,7 @@ def test_unit_has_the_service_contract() -> None:
         "ExecStartPre=/opt/edgecam/bin/edgecam check-config", "ExecReload=/bin/kill -HUP $MAINPID",
         "StateDirectory=edgecam", "ConfigurationDirectory=edgecam", "LoadCredential=mqtt-password:",
         "SupplementaryGroups=video plugdev", "ProtectSystem=strict", "DevicePolicy=closed",
-        "SystemCallFilter=@system-service", "MemoryMax=",
+        "SystemCallFilter=@system-service", "MemoryMax=", "DeviceAllow=/dev/hailo0 rw",
     ):  # fmt: skip
         assert line in text, line
 
@@ -102,6 +102,7 @@ def test_installer_into_a_root_prefix_is_idempotent(tmp_path: Path) -> None:
     wants = root / "etc/systemd/system/multi-user.target.wants/edgecam.service"
     assert wants.is_symlink()
     assert (root / "etc/udev/rules.d/71-edgecam-coral.rules").is_file()
+    assert (root / "etc/udev/rules.d/72-edgecam-hailo.rules").is_file()
     assert (root / "usr/share/doc/edgecam/service.md").is_file()  # the unit's Documentation=
     assert (root / "etc/edgecam/mqtt-password").stat().st_mode & 0o777 == 0o600
     assert load_config(config).cameras  # the installed sample passes check-config
@@ -112,6 +113,17 @@ def test_udev_rules_cover_both_coral_usb_ids_and_pcie() -> None:
     for ident in ('"1a6e"', '"089a"', '"18d1"', '"9302"', 'SUBSYSTEM=="apex"'):
         assert ident in rules
     assert rules.count('GROUP="plugdev"') == 3
+
+
+def test_udev_rule_gives_the_hailo_to_plugdev() -> None:
+    rules = [
+        line
+        for line in (SYSTEMD / "72-edgecam-hailo.rules").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert rules == [
+        'SUBSYSTEM=="hailo_chardev", KERNEL=="hailo[0-9]*", MODE="0660", GROUP="plugdev"'
+    ]
 
 
 def test_installer_refuses_a_venv_the_unit_cannot_see(tmp_path: Path) -> None:
@@ -138,6 +150,7 @@ def test_uninstall_keeps_config_and_state_and_purge_removes_them(tmp_path: Path)
     uninstall = _install("--root", str(root), "--uninstall")
     assert uninstall.returncode == 0, uninstall.stderr
     assert not unit.exists() and not (root / "etc/udev/rules.d/71-edgecam-coral.rules").exists()
+    assert not (root / "etc/udev/rules.d/72-edgecam-hailo.rules").exists()
     assert not (root / "etc/systemd/system/multi-user.target.wants/edgecam.service").exists()
     assert config.is_file() and state.is_dir() and "kept" in uninstall.stdout
     assert _install("--root", str(root)).returncode == 0  # back again: the config is kept

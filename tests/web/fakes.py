@@ -20,6 +20,7 @@ from edgecam.web.server import WebServer
 from edgecam.web.view import LiveFrame, TrackBox
 
 CONFIG = """\
+device: {timezone: UTC}  # day boundaries the tests can name
 cameras:
   a: {source: {type: image, paths: [/nonexistent.jpg]}}
   b: {source: {type: image, paths: [/nonexistent.jpg]}}
@@ -64,6 +65,10 @@ class FakeView:
     def cameras(self) -> dict[str, dict[str, object]]:
         """Status and a made-up fps."""
         return {name: {"status": s, "fps": 5.0} for name, s in self.camera_status().items()}
+
+    def detector(self) -> dict[str, object]:
+        """As described in the class docstring."""
+        return {"device": "cpu", "runtime": "fake", "model": "fake", "check": "not run"}
 
     def rules(self) -> list[dict[str, object]]:
         """One rule, off."""

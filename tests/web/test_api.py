@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -56,6 +57,29 @@ def test_rules_and_recent_events_with_snapshots(client: tuple[Client, RecentEven
 def test_session_gives_the_csrf_token(client: tuple[Client, RecentEvents]) -> None:
     code, body = client[0].json("GET", "/api/session")
     assert code == 200 and body["csrf"] == client[0].csrf and body["config_write"] is False
+    assert body["timezone"] == "UTC" and body["events_kept"] is False
+
+
+def test_the_live_view_draws_the_layers_asked_for(client: tuple[Client, RecentEvents]) -> None:
+    import cv2
+    import numpy as np
+
+    api = client[0]
+
+    def image(query: str) -> np.ndarray:
+        code, body, _ = api.request("GET", f"/cameras/c/latest.jpg{query}")
+        assert code == 200, body
+        return np.asarray(cv2.imdecode(np.frombuffer(body, np.uint8), cv2.IMREAD_COLOR))
+
+    bare, all_ = image("?overlay=0"), image("")
+    zones = image("?layers=zones")
+    assert np.abs(all_.astype(int) - bare).max() > 100  # something drawn by default
+    # The zone's right edge (x = 0.5) is drawn with zones only; the person box is not.
+    assert np.abs(zones[40, 80].astype(int) - bare[40, 80]).max() > 60
+    assert np.abs(zones[50, 32].astype(int) - bare[50, 32]).max() < 40  # the box's left edge
+    assert np.abs(all_[50, 32].astype(int) - bare[50, 32]).max() > 60
+    code, body, _ = api.request("GET", "/cameras/c/latest.jpg?layers=boxes,colour")
+    assert code == 400 and b"colour" in body
 
 
 @pytest.mark.parametrize(
@@ -153,6 +177,9 @@ def test_pages_and_static_files_are_served(client: tuple[Client, RecentEvents]) 
     for path, kind in (
         ("/", "text/html"),
         ("/editor", "text/html"),
+        ("/events", "text/html"),
+        ("/static/events.js", "text/javascript"),
+        ("/static/palette.css", "text/css"),
         ("/static/app.js", "text/javascript"),
     ):
         code, _, headers = api.request("GET", path)
@@ -166,3 +193,16 @@ def test_fake_view_is_a_service_view() -> None:
 
     view: ServiceView = FakeView()
     assert view.config().cameras["c"].zones
+
+
+def test_the_system_time_zone_is_found_by_its_name(tmp_path: Path) -> None:
+    from edgecam.web.clock import system_zone_name
+
+    (tmp_path / "etc").mkdir()
+    assert system_zone_name({}, tmp_path) == "UTC"  # nothing says: UTC
+    (tmp_path / "etc" / "localtime").symlink_to("/usr/share/zoneinfo/Europe/Berlin")
+    assert system_zone_name({}, tmp_path) == "Europe/Berlin"
+    (tmp_path / "etc" / "timezone").write_text("America/New_York\n")
+    assert system_zone_name({}, tmp_path) == "America/New_York"
+    assert system_zone_name({"TZ": ":Asia/Tokyo"}, tmp_path) == "Asia/Tokyo"
+    assert system_zone_name({"TZ": "Not/AZone"}, tmp_path) == "America/New_York"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +32,14 @@ def test_the_demo_prints_the_page_url(capsys: pytest.CaptureFixture[str]) -> Non
     assert stats.analysed == 5
     err = capsys.readouterr().err
     assert re.search(r"edgecam demo: open http://127\.0\.0\.1:\d+/ to watch it", err), err
+
+
+def test_the_demo_keeps_its_events_apart_and_its_times_follow_the_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path))
+    config = demo_config()
+    user_store = config.events.model_copy(update={"path": None}).directory(tmp_path)
+    assert config.events.directory(tmp_path) == tmp_path / "demo" / "events" != user_store
+    source = config.cameras["demo"].source
+    assert getattr(source, "start", None) == "opened"  # not the bundled file's mtime

@@ -71,6 +71,24 @@ def test_apply_writes_atomically_keeps_a_backup_and_reloads(path: Path) -> None:
     assert [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")] == []
 
 
+def test_an_apply_that_changes_nothing_writes_nothing_and_keeps_the_backup(path: Path) -> None:
+    reloads: list[bool] = []
+    backup = path.parent / "edgecam.yaml.bak"
+    backup.write_text("the previous file\n")
+
+    def reload() -> bool:
+        reloads.append(True)
+        return True
+
+    editor = ConfigEditor(path, True, reload)
+    same = editor.with_areas("porch", {"zones": {"walkway": [[0.1, 0.5], [0.9, 0.5], [0.9, 1.0]]}})
+    before = path.stat().st_mtime_ns
+    result = editor.apply(same)
+    assert result == {"ok": True, "written": None, "backup": None, "applied": False}
+    assert path.read_text() == CONFIG and path.stat().st_mtime_ns == before
+    assert backup.read_text() == "the previous file\n" and reloads == []
+
+
 def test_a_refused_edit_names_every_problem_and_leaves_the_file(path: Path) -> None:
     reloads: list[bool] = []
 

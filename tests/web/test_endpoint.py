@@ -33,14 +33,17 @@ def get(url: str, method: str = "GET") -> tuple[int, bytes, dict[str, str]]:
 
 def test_health_codes_and_reason(served: tuple[FakeView, str]) -> None:
     view, base = served
-    cameras = view.camera_status()
+    cameras, detector = view.camera_status(), view.detector()
     code, body, _ = get(base + "/healthz")
-    assert (code, json.loads(body)) == (200, {"status": "ok", "reason": "ok", "cameras": cameras})
+    assert (code, json.loads(body)) == (
+        200, {"status": "ok", "reason": "ok", "detector": detector, "cameras": cameras}
+    )  # fmt: skip
     view.healthy = (False, "no frame analysed for 12s")
     code, body, _ = get(base + "/healthz")
     assert code == 503
     assert json.loads(body) == {
-        "status": "unhealthy", "reason": "no frame analysed for 12s", "cameras": cameras
+        "status": "unhealthy", "reason": "no frame analysed for 12s", "detector": detector,
+        "cameras": cameras,
     }  # fmt: skip
 
 

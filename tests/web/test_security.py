@@ -73,6 +73,24 @@ def test_state_changing_requests_need_the_csrf_token_and_same_origin() -> None:
         assert api.request("POST", path, b"{}")[0] == 409  # past the guard: no config file
 
 
+def test_the_origin_must_match_scheme_host_and_port() -> None:
+    with serving() as (_view, server):
+        api = Client(server)
+        path = "/api/config/validate"
+        port = int(server.url.rstrip("/").rsplit(":", 1)[1])
+        own = f"http://127.0.0.1:{port}"
+        assert api.request("POST", path, b"{}", headers={"Origin": own})[0] == 409
+        for other in (
+            f"http://127.0.0.1:{port + 1}",  # another port on the same host
+            f"https://127.0.0.1:{port}",  # another scheme
+            f"http://localhost:{port}",  # another host name
+            "http://127.0.0.1",  # the default port, 80
+            "null",
+        ):
+            code, body, _ = api.request("POST", path, b"{}", headers={"Origin": other})
+            assert code == 403 and b"cross-origin" in body, other
+
+
 def test_loopback_servers_refuse_other_host_names() -> None:
     # DNS rebinding: a page from evil.example resolved to 127.0.0.1 sends its own Host.
     with serving() as (_view, server):

@@ -4,7 +4,22 @@ const edgecam = {
   session: null,
   async init() {
     edgecam.session = await edgecam.get("/api/session");
+    const tz = document.getElementById("tz");
+    if (tz) tz.textContent = `times in ${edgecam.session.timezone}`;
     return edgecam.session;
+  },
+  plural(n, word) { return `${n} ${word}${n === 1 ? "" : "s"}`; },
+  // An ISO 8601 UTC time in the device's time zone (the zone is named once in the header).
+  when(iso, withDate = true) {
+    const opts = { timeZone: edgecam.session.timezone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
+    if (withDate) Object.assign(opts, { year: "numeric", month: "short", day: "numeric", weekday: "short" });
+    return new Intl.DateTimeFormat("en-GB", opts).format(new Date(iso));
+  },
+  // What an event is, in a few words.
+  what(e) {
+    const bits = [e.type, e.label, e.sub_label ? `(${e.sub_label})` : "", e.track_id != null ? `#${e.track_id}` : "",
+      e.zone ? `in ${e.zone}` : "", e.line ? `line ${e.line}` : "", e.direction || "", e.count != null ? `count ${e.count}` : ""];
+    return bits.filter(Boolean).join(" ");
   },
   async get(path) {
     const reply = await fetch(path, { cache: "no-store" });
@@ -29,7 +44,8 @@ const edgecam = {
     for (const child of children) node.append(child);
     return node;
   },
-  // Refresh an <img> from a JPEG URL at most `fps` times a second, one request at a time.
+  // Refresh an <img> from a JPEG URL (or a function giving it) at most `fps` times a second,
+  // one request at a time.
   live(img, url, fps, paused = () => false) {
     const interval = 1000 / fps;
     const next = async () => {
@@ -37,7 +53,7 @@ const edgecam = {
       let wait = interval;
       if (!paused()) {
         try {
-          const reply = await fetch(url, { cache: "no-store" });
+          const reply = await fetch(typeof url === "function" ? url() : url, { cache: "no-store" });
           if (reply.ok && (reply.headers.get("Content-Type") || "").startsWith("image/")) {
             const old = img.src;
             img.src = URL.createObjectURL(await reply.blob());

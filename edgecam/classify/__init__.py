@@ -1,0 +1,1 @@
+"""Second-stage classification: what a tracked object is (a bird's species, which dog)."""

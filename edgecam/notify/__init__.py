@@ -1,0 +1,1 @@
+"""Notifications to a phone (or anywhere Apprise reaches), durable like the MQTT events."""
