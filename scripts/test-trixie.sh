@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The test suite under Debian 13's Python 3.13 (the base of Raspberry Pi OS trixie), as root:
 #   scripts/test-trixie.sh [PYTEST_ARGS...]          (scripts/test.sh runs it after the first pass)
+#   scripts/test-trixie.sh --prepare                  only build the root and install the venv
+#                                                     (scripts/test.sh does it during the first pass)
 # In a Debian 13 root of this machine's architecture, built once and cached outside the clone by
 # scripts/debian-root.sh (rebuilt when missing or when its package list changes), with this clone
 # bound at /src and a venv of its own in the root (/opt/edgecam-venv). The tests that need this
@@ -10,6 +12,8 @@
 # Exits with pytest's status.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+prepare=0
+if [ "${1:-}" = "--prepare" ]; then prepare=1; shift; fi
 repo=$(pwd)
 start=$(date +%s)
 if [ "$(id -u)" -ne 0 ]; then
@@ -37,12 +41,19 @@ status=0
 # shellcheck disable=SC2016
 bash scripts/in-root.sh "$root" --bind "$repo:/src" "${envs[@]}" -- bash -c '
   set -e
+  prepare=$1
+  shift
   venv=/opt/edgecam-venv
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
   "$venv/bin/python" -m pip install -q -e "/src[test]"
   echo "test-trixie: $("$venv/bin/python" --version) in $(. /etc/os-release && echo "$PRETTY_NAME")"
+  [ "$prepare" = 1 ] && exit 0
   cd /src
   exec "$venv/bin/python" -m pytest -q -p no:cacheprovider -m "not nspawn and not browser" "$@"
-' test-trixie "$@" || status=$?
-echo "test-trixie: Python 3.13 pass exit $status in $(( $(date +%s) - start ))s"
+' test-trixie "$prepare" "$@" || status=$?
+if [ "$prepare" = 1 ]; then
+  echo "test-trixie: prepared (exit $status) in $(( $(date +%s) - start ))s"
+else
+  echo "test-trixie: Python 3.13 pass exit $status in $(( $(date +%s) - start ))s"
+fi
 exit "$status"
