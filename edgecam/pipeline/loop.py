@@ -15,7 +15,7 @@ from edgecam.config.models import CameraConfig, Config
 from edgecam.detect.detector import Detector
 from edgecam.detect.regions import Plan, RegionPlanner, detect_crops, detect_plan
 from edgecam.event import Event
-from edgecam.pipeline.cameras import CameraState, build_camera, wire_model_aware
+from edgecam.pipeline.cameras import CameraState, build_camera, wire_model_aware, wire_views
 from edgecam.pipeline.guard import DetectorLike, FittingDetector
 from edgecam.pipeline.snapshots import SnapshotJob, SnapshotWorker, wants_snapshot
 from edgecam.publish.base import EventSink, Retargetable, TakesSnapshots, TakesStats
@@ -113,6 +113,8 @@ class Pipeline:
             cam.regions = RegionPlanner(config.regions, self.detector.info.input_size)
         if isinstance(source := cam.capture.source, ModelAwareSource):
             wire_model_aware(cam, source, self.config.model, self.detector.info.input_size)
+        if self.classify is not None:
+            wire_views(cam)
         return cam
 
     def attach(self, cameras: Sequence[CameraState]) -> None:
@@ -325,7 +327,10 @@ class Pipeline:
             stage.apply(settle=cam.slot.lossless)
         found = self.engine.process(frame, detections)
         if stage is not None:
-            stage.observe(frame, self.engine.tracks(frame.camera), settle=cam.slot.lossless)
+            tracks = self.engine.tracks(frame.camera)
+            stage.observe(frame, tracks, settle=cam.slot.lossless)
+            if cam.views:  # where the capture thread cuts the next frame's classifier views
+                cam.view_wants = stage.wanted(frame, tracks)
         if cam.main_regions:
             # Where the next frame's crops go: the capture thread cuts them from its main stream.
             cam.interest = tuple(self._interest(cam, frame))
