@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up edgecam in ./.venv on Debian 12 or Raspberry Pi OS (Bookworm); safe to run again.
+# Set up edgecam in ./.venv on Raspberry Pi OS trixie or bookworm, or Debian 13 or 12 (Python 3.11
+# to 3.13); safe to run again.
 #   scripts/setup.sh          the service (and the built-in demo)
 #   scripts/setup.sh --test   also what the test suite needs (mosquitto, chromium, pytest, ruff, mypy)
 set -euo pipefail
@@ -14,6 +15,7 @@ on_pi=0
 grep -qs "Raspberry Pi" /proc/device-tree/model && on_pi=1
 
 packages=()
+command -v python3 >/dev/null || packages+=(python3)
 python3 -c "import venv, ensurepip" 2>/dev/null || packages+=(python3-venv)
 [ -d /usr/share/zoneinfo ] || packages+=(tzdata)   # schedules use the system's time zones
 if [ "$want_test" = 1 ]; then
@@ -36,6 +38,13 @@ if [ "${#packages[@]}" -gt 0 ]; then
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}"
 fi
 
+if ! python3 -c "import sys; sys.exit(sys.version_info < (3, 11))"; then
+  echo "setup: edgecam needs Python 3.11 or newer; this python3 is $(python3 -V 2>&1):" \
+    "use Raspberry Pi OS trixie or bookworm, or Debian 13 or 12" >&2
+  exit 1
+fi
+python3 -c "import sys; sys.exit(sys.version_info[:2] > (3, 13))" ||
+  echo "setup: warning: $(python3 -V 2>&1) is newer than the 3.13 edgecam is tested on" >&2
 if [ ! -x .venv/bin/python ]; then
   # On a Pi the camera stack (picamera2, libcamera) comes from Debian, so the venv must see it.
   if [ "$on_pi" = 1 ]; then python3 -m venv --system-site-packages .venv; else python3 -m venv .venv; fi

@@ -115,6 +115,11 @@ def _set_tls(client: Client, config: MqttConfig) -> None:
     if tls.insecure:
         client.tls_insecure_set(True)
         log.warning("mqtt.tls.insecure: the broker's certificate and host name are NOT verified")
+    elif not tls.strict:
+        log.warning(
+            "mqtt.tls.strict is false: the broker's CA is accepted without the extensions strict "
+            "X.509 verification wants; re-issue it (docs/mqtt.md) and remove the setting"
+        )
 
 
 def _recording_client() -> type[Client]:
@@ -156,10 +161,22 @@ def _recording_client() -> type[Client]:
     return RecordingClient
 
 
+# OpenSSL 3's X509_V_ERR_* codes that only strict verification (VERIFY_X509_STRICT) raises:
+# INVALID_CA (79) to EC_KEY_EXPLICIT_PARAMS (94), e.g. 92 "CA cert does not include key usage
+# extension", 89 "Basic Constraints of CA cert not marked critical".
+_STRICT_ONLY = range(79, 95)
+
+
 def describe_failure(err: BaseException | None, tls: bool) -> str:
     """Why a connection attempt failed, in words, with what to check."""
     if isinstance(err, ssl.SSLCertVerificationError):
         message = err.verify_message or str(err)
+        if err.verify_code in _STRICT_ONLY:
+            return (
+                f"TLS certificate refused by strict X.509 verification ({message}): the broker's "
+                "CA or certificate lacks extensions Python 3.13 and edgecam require; re-issue "
+                "them as docs/mqtt.md shows (or set mqtt.tls.strict: false, warned at each start)"
+            )
         if "mismatch" in message.lower():
             return (
                 f"TLS hostname mismatch ({message}); connect by a name or address the "

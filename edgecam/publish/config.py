@@ -28,6 +28,10 @@ class TlsConfig(StrictModel):
     """Private key of the client certificate (PEM)."""
     insecure: bool = False
     """Do not verify the broker's certificate or host name (self-signed brokers). Unsafe."""
+    strict: bool = True
+    """Strict X.509 verification (as Python 3.13 does by default), on every Python. ``false``
+    accepts a CA made without the extensions it wants (key usage...), with a warning at every
+    start; re-issue such a CA instead (docs/mqtt.md)."""
 
     @model_validator(mode="after")
     def _cert_and_key(self) -> TlsConfig:

@@ -109,11 +109,10 @@ def _template_header(near: Path) -> bytes:
     template = near.with_name(near.name + ".template")
     template.unlink(missing_ok=True)
     try:
-        db = sqlite3.connect(template)
-        db.execute("PRAGMA page_size=4096")
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("CREATE TABLE t (x)")
-        db.close()
+        with contextlib.closing(sqlite3.connect(template)) as db:
+            db.execute("PRAGMA page_size=4096")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("CREATE TABLE t (x)")
         with template.open("rb") as file:
             return file.read(100)
     finally:

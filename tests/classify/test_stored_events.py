@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,8 +15,14 @@ from edgecam.events.media import MediaStore
 from edgecam.events.store import DB_FILE, EventStore
 
 
-def _store(root: Path) -> EventStore:
-    return EventStore(root, 100, MediaStore(root, 10**9, 1e9))
+@contextlib.contextmanager
+def _store(root: Path) -> Iterator[EventStore]:
+    # Closed after use: Python 3.13 warns of an SQLite connection left to the garbage collector.
+    store = EventStore(root, 100, MediaStore(root, 10**9, 1e9))
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _ev(kind: str, event_id: str, track: int, sub_label: str | None = None) -> Event:
@@ -23,17 +31,17 @@ def _ev(kind: str, event_id: str, track: int, sub_label: str | None = None) -> E
 
 
 def test_the_end_names_the_occurrence_and_the_filter_finds_it(tmp_path: Path) -> None:
-    store = _store(tmp_path)
-    store.emit(_ev("start", "s1", 1))  # not yet classified when it started
-    store.emit(_ev("start", "s2", 2, "Blue Jay"))
-    store.emit(_ev("end", "e1", 1, "Northern Cardinal"))
-    store.emit(_ev("end", "e2", 2))  # an end without a vote keeps the start's
-    found = store.query(sub_label="Northern Cardinal")
-    assert [e.id for e in found] == ["s1"]
-    assert event_json(found[0])["sub_label"] == "Northern Cardinal"
-    assert [e.id for e in store.query(sub_label="Blue Jay")] == ["s2"]
-    assert store.query(sub_label="House Sparrow") == []
-    assert len(store.query()) == 2
+    with _store(tmp_path) as store:
+        store.emit(_ev("start", "s1", 1))  # not yet classified when it started
+        store.emit(_ev("start", "s2", 2, "Blue Jay"))
+        store.emit(_ev("end", "e1", 1, "Northern Cardinal"))
+        store.emit(_ev("end", "e2", 2))  # an end without a vote keeps the start's
+        found = store.query(sub_label="Northern Cardinal")
+        assert [e.id for e in found] == ["s1"]
+        assert event_json(found[0])["sub_label"] == "Northern Cardinal"
+        assert [e.id for e in store.query(sub_label="Blue Jay")] == ["s2"]
+        assert store.query(sub_label="House Sparrow") == []
+        assert len(store.query()) == 2
 
 
 def test_a_store_from_before_classifiers_gains_the_column(tmp_path: Path) -> None:
@@ -50,10 +58,10 @@ def test_a_store_from_before_classifiers_gains_the_column(tmp_path: Path) -> Non
     )
     db.commit()
     db.close()
-    store = _store(tmp_path)
-    store.emit(_ev("start", "new", 1, "Blue Jay"))
-    assert [e.id for e in store.query()] == ["new", "old"]
-    assert [e.id for e in store.query(sub_label="Blue Jay")] == ["new"]
+    with _store(tmp_path) as store:
+        store.emit(_ev("start", "new", 1, "Blue Jay"))
+        assert [e.id for e in store.query()] == ["new", "old"]
+        assert [e.id for e in store.query(sub_label="Blue Jay")] == ["new"]
 
 
 def test_the_query_string_takes_sub_label() -> None:

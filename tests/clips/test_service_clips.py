@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import signal
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,6 +52,11 @@ def _events(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def _clip_infos(store: Path) -> list[dict[str, Any]]:
+    with contextlib.closing(sqlite3.connect(store / "events.sqlite")) as db:
+        return [json.loads(i) for (i,) in db.execute("SELECT clip_info FROM events") if i]
+
+
 def _metric(text: str, name: str) -> float:
     match = re.search(rf"^{re.escape(name)} ([0-9.e+]+)$", text, re.M)
     assert match, f"{name} not in /metrics"
@@ -89,8 +96,7 @@ def test_clips_are_written_during_the_run_and_counted(tmp_path: Path, h264: Path
         wait(lambda: written() >= 1, 60, svc.stderr)
         svc.signal(signal.SIGTERM)
         assert svc.proc.wait(60) == 0
-    db = sqlite3.connect(tmp_path / "store" / "events.sqlite")
-    infos = [json.loads(i) for (i,) in db.execute("SELECT clip_info FROM events") if i]
+    infos = _clip_infos(tmp_path / "store")
     ready = [i for i in infos if i["status"] == "ready"]
     assert ready
     for info in ready:
@@ -114,6 +120,5 @@ def test_sigterm_mid_clip_leaves_finished_clips_only(tmp_path: Path, h264: Path)
     assert clips
     for clip in clips:
         assert probe(clip).times  # whole files that decode
-    db = sqlite3.connect(store / "events.sqlite")
-    infos = [json.loads(i) for (i,) in db.execute("SELECT clip_info FROM events") if i]
+    infos = _clip_infos(store)
     assert any("recording stopped before the clip's end" in i["truncated"] for i in infos)

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import pytest
 
 from edgecam.event import Event
 from edgecam.events.media import MediaStore
 from edgecam.events.store import EventStore
 
+StoreMaker = Callable[..., EventStore]
 
-def _store(root: Path, max_events: int = 100) -> EventStore:
-    return EventStore(root, max_events, MediaStore(root, 10**9, 1e9))
+
+@pytest.fixture
+def make_store() -> Iterator[StoreMaker]:
+    """Make stores (root, max_events), closed after the test: an open SQLite connection left to
+    the garbage collector is a ResourceWarning on Python 3.13, and an error in this suite."""
+    made: list[EventStore] = []
+
+    def make(root: Path, max_events: int = 100) -> EventStore:
+        made.append(EventStore(root, max_events, MediaStore(root, 10**9, 1e9)))
+        return made[-1]
+
+    yield make
+    for store in made:
+        store.close()
 
 
 def _ev(
@@ -19,8 +35,8 @@ def _ev(
     return Event(event_id, kind, "dwell", "cam", ts, 0, track_id=track)  # type: ignore[arg-type]
 
 
-def test_ends_close_the_start_of_their_track(tmp_path: Path) -> None:
-    store = _store(tmp_path)
+def test_ends_close_the_start_of_their_track(tmp_path: Path, make_store: StoreMaker) -> None:
+    store = make_store(tmp_path)
     store.emit(_ev("start", "s1", track=1))
     store.emit(_ev("start", "s2", track=2))
     store.emit(_ev("update", "u", track=2))
@@ -31,8 +47,10 @@ def test_ends_close_the_start_of_their_track(tmp_path: Path) -> None:
     assert [e.id for e in store.query()] == ["s2", "s1"]  # updates are not occurrences
 
 
-def test_the_store_keeps_max_events_and_deletes_their_files(tmp_path: Path) -> None:
-    store = _store(tmp_path, max_events=10)
+def test_the_store_keeps_max_events_and_deletes_their_files(
+    tmp_path: Path, make_store: StoreMaker
+) -> None:
+    store = make_store(tmp_path, max_events=10)
     for i in range(250):
         store.emit(_ev("count", f"c{i}", track=i))
         store.snapshot("cam", "dwell", b"\xff\xd8")
@@ -42,7 +60,9 @@ def test_the_store_keeps_max_events_and_deletes_their_files(tmp_path: Path) -> N
     assert len(list(tmp_path.glob("cam/*.jpg"))) == len(kept)
 
 
-def test_reviewed_marks_survive_a_reopen_and_old_stores_gain_the_column(tmp_path: Path) -> None:
+def test_reviewed_marks_survive_a_reopen_and_old_stores_gain_the_column(
+    tmp_path: Path, make_store: StoreMaker
+) -> None:
     import sqlite3
 
     old = sqlite3.connect(tmp_path / "events.sqlite")  # a store from before reviewed marks
@@ -55,11 +75,11 @@ def test_reviewed_marks_survive_a_reopen_and_old_stores_gain_the_column(tmp_path
         "('old', 'porch', 'people', 'start', '2026-12-01T10:00:00.000Z', '{}');"
     )
     old.close()
-    store = _store(tmp_path)
+    store = make_store(tmp_path)
     assert store.get("old") is not None and store.get("old").reviewed is False  # type: ignore[union-attr]
     assert store.mark_reviewed("old") and not store.mark_reviewed("nope")
     store.close()
-    again = _store(tmp_path)
+    again = make_store(tmp_path)
     assert again.get("old").reviewed is True  # type: ignore[union-attr]
     assert again.unreviewed() == {}
     again.close()

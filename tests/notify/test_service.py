@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sqlite3
@@ -65,7 +66,7 @@ def test_kill_9_with_pending_notifications_they_arrive_after_restart(tmp_path: P
         assert TOKEN.encode() not in text
     for path in (tmp_path / "queues").glob("hook.sqlite*"):
         assert TOKEN.encode() not in path.read_bytes()
-    with sqlite3.connect(tmp_path / "queues" / "hook.sqlite") as db:
+    with contextlib.closing(sqlite3.connect(tmp_path / "queues" / "hook.sqlite")) as db:
         (queued,) = db.execute("SELECT COUNT(*) FROM pending").fetchone()
         topics = {t for (t,) in db.execute("SELECT topic FROM pending")}
     assert queued >= 1

@@ -43,32 +43,74 @@ class Certs:
     server_key: Path
 
 
-def make_certs(directory: Path) -> Certs:
-    """Generate the CA and the broker certificate with the openssl command-line tool."""
+# The extensions strict X.509 verification wants (Python 3.13 sets VERIFY_X509_STRICT, and edgecam
+# sets it on every Python): docs/mqtt.md gives users the same recipe.
+CA_EXTENSIONS = """\
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+"""
+# The old way (before OpenSSL 3.x's defaults or by hand): a CA without key usage, which strict
+# verification refuses ("CA cert does not include key usage extension").
+LEGACY_CA_EXTENSIONS = """\
+basicConstraints = critical, CA:TRUE
+subjectKeyIdentifier = hash
+"""
+SERVER_EXTENSIONS = """\
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+subjectAltName = {san}
+"""
+_EC = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+
+
+def _openssl() -> str:
     openssl = shutil.which("openssl")
     if openssl is None:
         raise RuntimeError("openssl not found; install it: apt-get install openssl")
+    return openssl
+
+
+def _run(*command: str) -> None:
+    subprocess.run(command, check=True, capture_output=True)
+
+
+def make_certs(directory: Path, *, legacy_ca: bool = False) -> Certs:
+    """Generate the CA and the broker certificate with the openssl command-line tool.
+
+    ``legacy_ca``: a CA made the old way, without key usage, which strict verification refuses.
+    """
+    openssl = _openssl()
     directory.mkdir(parents=True, exist_ok=True)
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    run = [openssl, "req", "-x509", *ec, "-days", "2", "-subj", "/CN=edgecam test CA"]
-    subprocess.run(
-        [*run, "-keyout", str(directory / "ca.key"), "-out", str(directory / "ca.pem")],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    subprocess.run(
-        [openssl, "req", *ec, "-subj", "/CN=localhost", "-keyout", str(directory / "server.key"),
-         "-out", str(directory / "server.csr")],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    ca, ca_key = directory / "ca.pem", directory / "ca.key"
+    # Our own config file, so the distribution's openssl.cnf adds nothing.
+    config = directory / "ca.cnf"
+    extensions = LEGACY_CA_EXTENSIONS if legacy_ca else CA_EXTENSIONS
+    config.write_text(f"[req]\ndistinguished_name = dn\n[dn]\n[ca]\n{extensions}")
+    _run(openssl, "req", "-x509", *_EC, "-days", "2", "-subj", "/CN=edgecam test CA", "-config",
+         str(config), "-extensions", "ca", "-keyout", str(ca_key), "-out", str(ca))  # fmt: skip
+    server_cert, server_key = sign_server(directory, ca, "IP:127.0.0.1,DNS:localhost")
+    return Certs(ca, server_cert, server_key)
+
+
+def sign_server(directory: Path, ca: Path, san: str, name: str = "localhost") -> tuple[Path, Path]:
+    """A broker certificate for ``san`` signed by ``ca`` (its key beside it, ``ca.key``)."""
+    openssl = _openssl()
+    directory.mkdir(parents=True, exist_ok=True)
+    key, csr, cert = directory / "server.key", directory / "server.csr", directory / "server.pem"
+    config = directory / "server.cnf"
+    config.write_text("[req]\ndistinguished_name = dn\n[dn]\n")
+    _run(openssl, "req", "-new", *_EC, "-config", str(config), "-subj", f"/CN={name}",
+         "-keyout", str(key), "-out", str(csr))  # fmt: skip
     ext = directory / "server.ext"
-    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    subprocess.run(
-        [openssl, "x509", "-req", "-in", str(directory / "server.csr"), "-CA",
-         str(directory / "ca.pem"), "-CAkey", str(directory / "ca.key"), "-CAcreateserial",
-         "-days", "2", "-extfile", str(ext), "-out", str(directory / "server.pem")],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return Certs(directory / "ca.pem", directory / "server.pem", directory / "server.key")
+    ext.write_text(SERVER_EXTENSIONS.format(san=san))
+    _run(openssl, "x509", "-req", "-in", str(csr), "-CA", str(ca), "-CAkey",
+         str(ca.with_name("ca.key")), "-CAcreateserial", "-days", "2", "-extfile", str(ext),
+         "-out", str(cert))  # fmt: skip
+    return cert, key
 
 
 class Broker:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import shutil
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -18,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.publish.broker import Broker, Certs, make_certs, wait_until
-from tests.publish.sinks import make_sink, sink_config
+from edgecam.publish.config import MqttConfig
+from tests.publish.broker import Broker, Certs, make_certs, sign_server, wait_until
+from tests.publish.sinks import event, make_sink, sink_config
 
 
 class SilentServer:
@@ -93,21 +93,7 @@ def test_a_silent_broker_is_named_within_the_timeout_then_retried(
 
 def _certs_for(directory: Path, ca: Certs, san: str) -> Certs:
     """A broker certificate signed by ``ca`` for ``san`` only."""
-    directory.mkdir(parents=True)
-    key, csr, cert = directory / "server.key", directory / "server.csr", directory / "server.pem"
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    subprocess.run(
-        ["openssl", "req", *ec, "-subj", "/CN=other", "-keyout", str(key), "-out", str(csr)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    ext = directory / "server.ext"
-    ext.write_text(f"subjectAltName={san}\n")
-    subprocess.run(
-        ["openssl", "x509", "-req", "-in", str(csr), "-CA", str(ca.ca), "-CAkey",
-         str(ca.ca.with_name("ca.key")), "-CAcreateserial", "-days", "2", "-extfile", str(ext),
-         "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    cert, key = sign_server(directory, ca.ca, san, name="other")
     shutil.copy(ca.ca, directory / "ca.pem")
     return Certs(directory / "ca.pem", cert, key)
 
@@ -153,3 +139,47 @@ def test_tls_failures_say_what_failed(
     finally:
         plain.stop()
     assert "TLS handshake refused: the broker closed the connection (is mqtt.port" in message
+
+
+def test_a_ca_that_strict_verification_refuses_is_named_with_the_fix(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    legacy = make_certs(tmp_path / "legacy", legacy_ca=True)  # no key usage, the old way
+    broker = Broker(tmp_path / "broker", certs=legacy)
+    broker.start()
+    try:
+        message = _tls_failure(broker, tmp_path / "a", legacy.ca, caplog)
+    finally:
+        broker.stop()
+    assert (
+        "TLS certificate refused by strict X.509 verification (CA cert does not include key "
+        "usage extension)" in message
+    ), message
+    assert "re-issue them as docs/mqtt.md shows" in message
+    assert "mqtt.tls.strict: false" in message
+
+
+def _deliver_one(config: MqttConfig, seq: int) -> None:
+    sink = make_sink(config)
+    sink.emit(event(seq))
+    wait_until(lambda: sink.published == 1, 30.0, "the event delivered")
+    sink.close()
+
+
+def test_strict_false_accepts_such_a_ca_with_a_warning_at_each_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    legacy = make_certs(tmp_path / "legacy", legacy_ca=True)
+    broker = Broker(tmp_path / "broker", certs=legacy)
+    broker.start()
+    try:
+        config = sink_config(
+            broker, tmp_path / "o.sqlite", tls={"ca_file": legacy.ca, "strict": False}
+        )
+        for start in range(2):
+            with caplog.at_level(logging.INFO, logger="edgecam.publish"):
+                _deliver_one(config, start)
+    finally:
+        broker.stop()
+    warned = [m for m in _warnings(caplog) if "mqtt.tls.strict is false" in m]
+    assert len(warned) == 2, _warnings(caplog)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -49,7 +50,8 @@ def test_pending_survive_reopen_and_seq_keeps_growing(tmp_path: Path) -> None:
     assert again.depth == 2
     assert [m.event_id for m in again.peek(10)] == ["id3", "id4"]
     assert again.add("id5", "t", b"", 0.0) > max(seqs)  # AUTOINCREMENT never reuses a seq
-    mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        mode = db.execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
     again.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -58,12 +59,13 @@ def _root_page(path: Path) -> None:
 
 def _retained_pages(path: Path) -> None:
     """Garbage over every page of the retained-topic table (its b-tree root and leaves)."""
-    db = sqlite3.connect(path)
-    (root,) = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'retained'").fetchone()
-    (index_root,) = db.execute(
-        "SELECT rootpage FROM sqlite_master WHERE tbl_name = 'retained' AND type = 'index'"
-    ).fetchone()
-    db.close()
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        (root,) = db.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'retained'"
+        ).fetchone()
+        (index_root,) = db.execute(
+            "SELECT rootpage FROM sqlite_master WHERE tbl_name = 'retained' AND type = 'index'"
+        ).fetchone()
     with path.open("r+b") as file:
         for page in (root, index_root):
             file.seek((page - 1) * 4096)

@@ -8,6 +8,7 @@ reloads and restarts) and checks what systemd and the broker see. Progress goes 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -281,7 +282,8 @@ def outbox_survives_a_restart(broker: Broker) -> None:
     log("broker stopped; waiting for events to wait in the outbox")
 
     def pending() -> set[str]:
-        with sqlite3.connect(f"file:{OUTBOX}?mode=ro", uri=True) as db:
+        # closing(): a connection's own "with" commits, it does not close.
+        with contextlib.closing(sqlite3.connect(f"file:{OUTBOX}?mode=ro", uri=True)) as db:
             return {row[0] for row in db.execute("SELECT event_id FROM pending")}
 
     wait("pending events", lambda: len(pending() - event_ids()) >= 2, 120)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
@@ -78,8 +78,26 @@ class Parts:
         return Builders(sinks=self.sink, detector=self.detector, endpoint=lambda *_: None)
 
 
+_BUILT: list[Service] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_what_outlives_reloads() -> Iterator[None]:
+    """The events store and clip recorder of each service built here, closed after its test (the
+    tests drive the pipeline, not ``run``, whose shutdown closes them): an SQLite connection left
+    to the garbage collector is a ResourceWarning on Python 3.13, an error in this suite."""
+    yield
+    while _BUILT:
+        events = _BUILT.pop().events
+        if events.recorder is not None:
+            events.recorder.close()
+        if events.store is not None:
+            events.store.close()
+
+
 def _service(parts: Parts, text: str = BASE) -> Service:
     service = Service(parse_config(text), parts.builders(), notifier=Notifier(None))
+    _BUILT.append(service)
     service._start_sinks(service.pipeline.sinks)
     service.pipeline.start()
     return service

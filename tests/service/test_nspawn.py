@@ -80,6 +80,7 @@ def _pip_paths() -> tuple[dict[str, str], set[str]]:
 
 
 @pytest.mark.slow
+@pytest.mark.nspawn
 def test_the_readme_install_under_a_real_systemd(tmp_path: Path) -> None:
     nspawn = _nspawn()
     out = tmp_path / "out"

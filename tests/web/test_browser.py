@@ -27,6 +27,8 @@ from tests.web.browser import SIZES, axe_violations, chromium, screenshot
 from tests.web.browser_service import CLIP_ID, CONFIG, DAYS, PAGE, STORED, Running, stored_events
 from tests.web.fakes import serving
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture(scope="module")
 def service(
