@@ -12,6 +12,9 @@ so load on the machine falls on all of them alike; the median round is reported.
 - ``lores=model, Pi 5``: the same with lores delivered as BGR (PiSP): a copy and the swap;
 - ``+ crop 1:1`` / ``+ crop 2:1``: plus one region cut from a 1920x1080 main stream (a 300 px
   square copied, or a 600 px square scaled to 300);
+- ``+ classifier, none pending``: a classifier configured, no track awaiting a crop (the main
+  stream is not touched); ``+ classifier view 260 px`` / ``600 px``: one view cut around a bird
+  whose square (0.1 margin) is that big (the 600 px one halved);
 - ``whole main copied``: what regions must not do: ``make_array("main")`` copies the whole
   1920x1080 frame (and a detector would then resize it).
 
@@ -31,6 +34,7 @@ import numpy as np
 from edgecam.camera.base import Rect, RegionPlan
 from edgecam.camera.fake_picamera2 import FakeCameraSystem
 from edgecam.camera.picamera2 import Picamera2Source, Picamera2SourceConfig
+from edgecam.classify.views import Wanted, plan_views
 from edgecam.detect.preprocess import InputFitter
 from edgecam.types import Image
 
@@ -60,6 +64,13 @@ def _fixed_plan(rect: Rect) -> RegionPlan:
     return plan
 
 
+def _always(wanted: tuple[Wanted, ...]) -> Callable[[], tuple[Wanted, ...]]:
+    def get() -> tuple[Wanted, ...]:
+        return wanted
+
+    return get
+
+
 def configurations(scene: Image) -> dict[str, tuple[Picamera2Source, Step]]:
     """Each configuration's opened source and its per-frame step."""
     out: dict[str, tuple[Picamera2Source, Step]] = {}
@@ -72,6 +83,15 @@ def configurations(scene: Image) -> dict[str, tuple[Picamera2Source, Step]]:
         source = _source(FakeCameraSystem(scene=scene), None)
         source.cut_regions(_fixed_plan((800, 400, 800 + side, 400 + side)), MODEL[0])
         out[f"lores=model {name}"] = (source, _step(source, fitter))
+    birds: dict[str, tuple[Wanted, ...]] = {
+        "none pending": (),
+        "view 260 px": (((0.5, 0.4, 0.6, 0.6), 0.1, 224),),
+        "view 600 px": (((0.4, 0.3, 0.66, 0.76), 0.1, 224),),
+    }
+    for name, wanted in birds.items():
+        source = _source(FakeCameraSystem(scene=scene), None)
+        source.cut_views(plan_views(_always(wanted)))
+        out[f"lores=model + classifier {name}"] = (source, _step(source, fitter))
     whole = _source(FakeCameraSystem(scene=scene), None)
 
     def copy_main() -> object:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from edgecam.errors import ConfigError
+
 
 def unreadable(path: Path, what: str) -> str | None:
     """Why ``path`` cannot be read as a file (None if it can)."""
@@ -19,3 +21,14 @@ def unreadable(path: Path, what: str) -> str | None:
     except OSError as err:
         return f"{what} {path}: cannot read it ({err.strerror})"
     return None
+
+
+def read_secret(path: Path, what: str) -> str:
+    """The secret in ``path`` (first line, stripped); ConfigError naming the file if unusable."""
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"http.{what} {path}: cannot read it ({err}); fix the path") from err
+    if not text:
+        raise ConfigError(f"http.{what} {path}: the file is empty; put the secret in it")
+    return text.splitlines()[0].strip()

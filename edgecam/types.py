@@ -35,6 +35,22 @@ class Crops:
 
 
 @dataclass(frozen=True, slots=True)
+class Views:
+    """Parts of a camera's full-resolution stream cut at capture for the classifiers.
+
+    Each view is a rectangle of the stream around a track that awaits a crop, scaled so the
+    classifier's square is no larger than it needs; the request buffer went back at once.
+    """
+
+    size: tuple[int, int]
+    """``(width, height)`` of the full-resolution stream (what ``min_box`` counts)."""
+    rects: tuple[tuple[int, int, int, int], ...]
+    """Each view's ``(x0, y0, x1, y1)`` in pixels of that stream."""
+    images: tuple[Image, ...]
+    """The views (BGR), each the whole of its rect, scaled down alike in both directions."""
+
+
+@dataclass(frozen=True, slots=True)
 class Frame:
     """One captured frame: BGR pixels plus where and when it came from."""
 
@@ -56,6 +72,9 @@ class Frame:
     detections: tuple[Detection, ...] | None = None
     """What the camera detected on its own sensor (the AI Camera), before the model's threshold;
     None: the detector runs on the frame."""
+    views: Views | None = None
+    """Classifier views cut at capture from the full-resolution stream (a Pi camera with a
+    classifier): crops come only from them; None: crops are cut from ``image``."""
 
     @property
     def size(self) -> tuple[int, int]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from edgecam.types import Crops, Detection, Image
+from edgecam.types import Crops, Detection, Image, Views
 
 
 class FrameSource(Protocol):
@@ -65,6 +65,24 @@ Rect = tuple[int, int, int, int]
 RegionPlan = Callable[[tuple[int, int]], tuple[tuple[Rect, ...], bool] | None]
 """Given the full-resolution stream's ``(width, height)``: the squares to cut from it and whether
 the whole analysed frame is detected too; None: no regions for this frame."""
+
+
+ViewPlan = Callable[[tuple[int, int]], Sequence[tuple[Rect, float]]]
+"""Given the full-resolution stream's ``(width, height)``: the rects to cut for the classifiers,
+each with its scale (at most 1); empty: none for this frame (nothing is read)."""
+
+
+@runtime_checkable
+class ViewSource(Protocol):
+    """A source that cuts classifier views from its full-resolution stream (the Pi camera)."""
+
+    def cut_views(self, plan: ViewPlan | None) -> None:
+        """From the next read on, cut the views ``plan`` asks for (None: stop)."""
+        ...
+
+    def frame_views(self) -> Views | None:
+        """The views of the frame last read (None: the source cuts none)."""
+        ...
 
 
 @runtime_checkable

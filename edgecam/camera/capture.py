@@ -24,6 +24,7 @@ from edgecam.camera.base import (
     ReconnectPolicy,
     RecordedSource,
     TwoStreamSource,
+    ViewSource,
     backoff_delay,
 )
 from edgecam.camera.slot import LatestFrameSlot
@@ -83,6 +84,7 @@ class CaptureThread(threading.Thread):
         self._noisy = RateLimitedLog(log)
         self._recorded = source if isinstance(source, RecordedSource) else None
         self._extras = source if isinstance(source, ExtrasSource) else None
+        self._views = source if isinstance(source, ViewSource) else None
         """The source, when its frames carry their own (video) time."""
         self._grabbing = source if isinstance(source, GrabbingSource) else None
         self.wanted: Callable[[float], bool] | None = None
@@ -239,7 +241,8 @@ class CaptureThread(threading.Thread):
             frame = Frame(image, self.frames, t, recorded.start_wall + t, self.source.name, fitted)
         else:
             name = self.source.name
-            frame = Frame(image, self.frames, now, time.time(), name, fitted, crops, found)
+            views = self._views.frame_views() if self._views is not None else None
+            frame = Frame(image, self.frames, now, time.time(), name, fitted, crops, found, views)
         self.frames += 1
         self._delivered_at = frame.mono
         if self.tap is not None:

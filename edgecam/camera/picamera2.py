@@ -19,14 +19,14 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from edgecam.camera.base import RegionPlan
+from edgecam.camera.base import RegionPlan, ViewPlan
 from edgecam.camera.imx500 import AiCameraConfig, SensorNetwork
 from edgecam.camera.piapi import Picamera2Api
-from edgecam.camera.pistreams import bgr_copy, cut_crops, lores_for, lores_to_bgr
+from edgecam.camera.pistreams import bgr_copy, cut_crops, cut_views, lores_for, lores_to_bgr
 from edgecam.clips.ring import PacketRing
 from edgecam.errors import CameraError
 from edgecam.schema import Duration, StrictModel
-from edgecam.types import Crops, Detection, Image
+from edgecam.types import Crops, Detection, Image, Views
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +174,9 @@ class Picamera2Source:
         self._rgb_lores = False
         self._mapped: Any = None
         self._crops: Crops | None = None
+        self._view_plan: ViewPlan | None = None
+        self._views: Views | None = None
+        self._no_views: Views | None = None
         self._found: tuple[Detection, ...] | None = None
         self._sensor: SensorNetwork | None = None
         self._first_read = True
@@ -203,6 +206,14 @@ class Picamera2Source:
     def cut_regions(self, plan: RegionPlan | None, side: int) -> None:
         """Cut the squares ``plan`` asks for from the main stream, scaled to ``side`` pixels."""
         self._plan, self._side = (plan, side) if side >= 16 else (None, 0)
+
+    def cut_views(self, plan: ViewPlan | None) -> None:
+        """Cut the classifier views ``plan`` asks for from the main stream (None: stop)."""
+        self._view_plan = plan
+
+    def frame_views(self) -> Views | None:
+        """The classifier views of the frame last read (None: this camera cuts none)."""
+        return self._views
 
     def frame_extras(self) -> tuple[Crops | None, tuple[Detection, ...] | None]:
         """The crops and sensor detections of the frame last read."""
@@ -335,11 +346,23 @@ class Picamera2Source:
             rects, full = planned
             with self._mapped(request, "main") as main:
                 self._crops = cut_crops(main.array, self._main_size, rects, self._side, full)
+        if self._view_plan is not None:
+            self._views = self._cut_views(request, self._view_plan)
         if self._want_main.is_set():
             self._main = request.make_array("main")  # make_array copies the buffer
             self._want_main.clear()
             self._main_ready.set()
         return image
+
+    def _cut_views(self, request: Any, plan: ViewPlan) -> Views:
+        """This frame's classifier views; with none planned, the main stream is not touched."""
+        size = self._main_size
+        if not (planned := plan(size)):
+            if self._no_views is None or self._no_views.size != size:
+                self._no_views = Views(size, (), ())
+            return self._no_views  # one shared empty value: nothing made per frame
+        with self._mapped(request, "main") as main:
+            return cut_views(main.array, size, planned)
 
     def snapshot(self, timeout: float = 2.0) -> Image | None:
         """A full-size BGR frame from the main stream (taken by the next read), or ``None``."""

@@ -13,7 +13,7 @@ from typing import cast
 import numpy as np
 
 from edgecam.camera.base import Rect
-from edgecam.types import Crops, Image
+from edgecam.types import Crops, Image, Views
 
 Size = tuple[int, int]
 
@@ -65,3 +65,22 @@ def cut_crops(main: Image, size: Size, rects: Sequence[Rect], side: int, full: b
             images.append(cast(Image, scaled))
     regions = tuple((x0 / width, y0 / height, x1 / width, y1 / height) for x0, y0, x1, y1 in rects)
     return Crops(regions, tuple(images), full)
+
+
+def cut_views(main: Image, size: Size, planned: Sequence[tuple[Rect, float]]) -> Views:
+    """The classifier views: each rect of the mapped main stream, scaled by its factor (at most
+    1; ``1 / k`` with the rect's sides multiples of ``k`` keeps OpenCV on its fast path) into a
+    new BGR image; only those pixels are read."""
+    import cv2
+
+    rects, images = [], []
+    for rect, scale in planned:
+        x0, y0, x1, y1 = rect
+        part = main[y0:y1, x0:x1, :3]
+        if scale >= 1.0:
+            images.append(cast(Image, np.ascontiguousarray(part)))
+        else:
+            shape = (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
+            images.append(cast(Image, cv2.resize(part, shape, interpolation=cv2.INTER_AREA)))
+        rects.append(rect)
+    return Views(size, tuple(rects), tuple(images))

@@ -21,6 +21,7 @@ from typing import Protocol
 from edgecam.classify.config import ClassifierConfig
 from edgecam.classify.crop import box_pixels, crop_rgb
 from edgecam.classify.model import Classifier
+from edgecam.classify.views import Wanted, view_crop
 from edgecam.classify.vote import SubLabel, TrackVotes, note_run, should_run, tally
 from edgecam.types import Box, Frame, Image
 
@@ -82,15 +83,23 @@ class _Job:
     votes: TrackVotes
 
 
-def full_frame(frame: Frame) -> Image:
-    """Where crops come from by default: the frame the detector saw, at its full size.
+CropSource = Callable[[Frame, Box, float], tuple[Image, Box] | None]
+"""Given a frame, a track's box and the classifier's margin: the image to crop and the box in
+it, for the same moment as the frame, without waiting (it runs on the pipeline thread); None:
+no crop at this frame (the track is tried again later)."""
 
-    A camera with a larger stream than the analysed one (a Pi camera's main stream) can hand the
-    stage a function returning that image instead (``crop_source``): the same moment as the
-    analysed frame (boxes are normalised, so any size fits), returned without waiting, since it
-    runs on the pipeline thread; the stage only keeps a reference to it until the crop is made.
-    """
-    return frame.image
+
+def frame_crop(frame: Frame, box: Box, margin: float) -> tuple[Image, Box] | None:
+    """Where crops come from: the camera's full-resolution views cut at capture when it has
+    them (a Pi camera's main stream, :mod:`edgecam.classify.views`), else the analysed frame."""
+    if frame.views is None:
+        return frame.image, box
+    return view_crop(frame.views, box, margin)
+
+
+def crop_pixels(frame: Frame) -> tuple[int, int]:
+    """The size of the stream crops come from (what ``min_box`` counts in)."""
+    return frame.views.size if frame.views is not None else frame.size
 
 
 class ClassifyStage:
@@ -99,7 +108,7 @@ class ClassifyStage:
     def __init__(
         self,
         entries: Sequence[Entry],
-        crop_source: Callable[[Frame], Image] = full_frame,
+        crop_source: CropSource = frame_crop,
         depth: int = QUEUE_DEPTH,
     ) -> None:
         self.entries = list(entries)
@@ -132,7 +141,6 @@ class ClassifyStage:
         analysed frame by frame) every track that deserves a crop gets one.
         """
         by_label = self._by_label
-        image: Image | None = None
         now = 0.0 if settle else time.monotonic()
         chosen = self._chosen
         chosen.clear()
@@ -149,7 +157,7 @@ class ClassifyStage:
             area = (box[2] - box[0]) * (box[3] - box[1])
             if not should_run(votes, area, track.score, frame.mono, entry.config.max_runs):
                 continue
-            width, height = frame.size
+            width, height = crop_pixels(frame)
             if box_pixels(box, width, height) < entry.config.min_box:
                 self.too_small += 1
                 continue
@@ -158,10 +166,32 @@ class ClassifyStage:
             else:
                 _fewest_runs(chosen, entry, track, votes, area)
         for entry, track, votes, area in chosen:
-            if image is None:
-                image = self.crop_source(frame)
+            if (source := self.crop_source(frame, track.box, entry.config.margin)) is None:
+                continue
+            image, box = source
             entry.busy = not settle
-            self._submit(_Job(entry, image, track.box, track, votes), area, track.score, frame.mono)
+            self._submit(_Job(entry, image, box, track, votes), area, track.score, frame.mono)
+
+    def wanted(self, frame: Frame, tracks: Sequence[Classifiable]) -> tuple[Wanted, ...]:
+        """The tracks that may get a crop on the next frame (pipeline thread, live cameras):
+        where a camera that cuts views at capture cuts them; () when none (nothing is cut)."""
+        found: list[Wanted] | None = None
+        width, height = crop_pixels(frame)
+        now = time.monotonic()
+        for track in tracks:
+            entry = self._by_label.get(track.label)
+            if entry is None or not track.seen_now or entry.busy or now < entry.next_at:
+                continue
+            votes, box = track.votes, track.box
+            if isinstance(votes, TrackVotes):
+                area = (box[2] - box[0]) * (box[3] - box[1])
+                if not should_run(votes, area, track.score, frame.mono, entry.config.max_runs):
+                    continue
+            if box_pixels(box, width, height) < entry.config.min_box:
+                continue
+            found = found if found is not None else []
+            found.append((box, entry.config.margin, max(entry.model.size)))
+        return tuple(found) if found is not None else ()
 
     def _submit(self, job: _Job, area: float, score: float, now: float) -> None:
         if not self._started:
@@ -255,7 +285,7 @@ class ClassifyStage:
 def load_stage(
     configs: Sequence[ClassifierConfig],
     detector_threads: int = 2,
-    crop_source: Callable[[Frame], Image] = full_frame,
+    crop_source: CropSource = frame_crop,
 ) -> ClassifyStage | None:
     """The stage for a config's classifiers, or None when there are none."""
     if not configs:

@@ -9,16 +9,24 @@ from __future__ import annotations
 
 import difflib
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from edgecam.camera.probe import undecodable
 from edgecam.errors import EdgecamError, ModelError
-from edgecam.files import unreadable
+from edgecam.events.storefile import not_an_events_store
+from edgecam.files import read_secret, unreadable
 from edgecam.publish.credentials import TlsFileError, read_password, tls_context
+from edgecam.publish.outbox_db import not_an_outbox
 
 if TYPE_CHECKING:
-    from edgecam.config.models import Config
+    from edgecam.config.http import HttpConfig
+    from edgecam.config.models import CameraConfig, Config
     from edgecam.detect.config import ModelConfig
+    from edgecam.events.config import EventsConfig
+    from edgecam.publish.config import MqttConfig
+    from edgecam.rules.config import RuleConfig
 
 Loc = tuple[str | int, ...]
 Problem = tuple[Loc, str]
@@ -26,40 +34,64 @@ Problem = tuple[Loc, str]
 
 def machine_problems(config: Config) -> list[Problem]:
     """Every problem of ``config`` on this machine, each with the key path it comes from."""
+    return section_problems({name: getattr(config, name) for name in type(config).model_fields})
+
+
+def section_problems(sections: Mapping[str, Any]) -> list[Problem]:
+    """The machine problems of the sections given (those that validated, when others did not).
+
+    A config with schema errors still has its files, model and labels checked, so one run of
+    ``check-config`` reports every problem it can find.
+    """
     problems: list[Problem] = []
-    problems += _source_problems(config)
-    if config.mqtt is not None:
-        problems += _mqtt_problems(config)
-    if config.notify.targets:  # notify: every target's URL file read and parsed, nothing sent
+    if (cameras := sections.get("cameras")) is not None:
+        problems += _source_problems(cameras)
+    mqtt = sections.get("mqtt")
+    if mqtt is not None:
+        problems += _mqtt_problems(mqtt)
+    if (http := sections.get("http")) is not None:
+        problems += _http_problems(http)
+    problems += _state_problems(mqtt, sections.get("events"))
+    notify = sections.get("notify")
+    if notify is not None and notify.targets:  # every target's URL file read and parsed
         from edgecam.notify.targets import target_problems
 
-        problems += target_problems(config.notify.targets)
-    labels, model_problems = model_labels(config.model)
-    problems += model_problems
-    if labels is not None:
-        problems += label_problems(config, labels)
-    if config.classify or any(_by_sub_label(r) for r in config.rules):
-        problems += _classify_problems(config, labels)
+        problems += target_problems(notify.targets)
+    rules = sections.get("rules") or []
+    labels = None
+    if (model := sections.get("model")) is not None:
+        labels, model_problems = model_labels(model)
+        problems += model_problems
+        if labels is not None:
+            problems += label_problems(rules, model, labels)
+    classify = sections.get("classify")
+    if classify is not None and (classify or any(_by_sub_label(r) for r in rules)):
+        problems += _classify_problems(classify, rules, labels)
     return problems
 
 
-def _classify_problems(config: Config, labels: dict[int, str] | None) -> list[Problem]:
+def _classify_problems(
+    classify: Any, rules: Sequence[RuleConfig], labels: dict[int, str] | None
+) -> list[Problem]:
     """Classifiers that are not classifiers or do not fit, and sub labels none can name."""
     from edgecam.classify.check import classifier_problems, sub_label_problems
 
     known = set(labels.values()) if labels is not None else None
-    problems, classes = classifier_problems(config.classify, known)
-    return problems + sub_label_problems(config.rules, config.classify, classes)
+    problems, classes = classifier_problems(classify, known)
+    return problems + sub_label_problems(rules, classify, classes)
 
 
-def _source_problems(config: Config) -> list[Problem]:
+def _source_problems(cameras: Mapping[str, CameraConfig]) -> list[Problem]:
     problems: list[Problem] = []
-    for name, camera in config.cameras.items():
+    for name, camera in cameras.items():
         source = camera.source
         loc: Loc = ("cameras", name, "source")
         if source.type == "file" or (source.type == "av" and source.path is not None):
             assert source.path is not None
-            if (why := unreadable(source.path, "video file")) is not None:
+            why = unreadable(source.path, "video file") or undecodable(
+                source.path, "opencv" if source.type == "file" else "av"
+            )
+            if why is not None:
                 problems.append(((*loc, "path"), why))
         elif source.type == "image":
             for index, path in enumerate(source.paths):
@@ -87,9 +119,7 @@ def _ai_camera_problems(ai_camera: Any, loc: Loc) -> list[Problem]:
     return problems
 
 
-def _mqtt_problems(config: Config) -> list[Problem]:
-    mqtt = config.mqtt
-    assert mqtt is not None
+def _mqtt_problems(mqtt: MqttConfig) -> list[Problem]:
     problems: list[Problem] = []
     if mqtt.password_file is not None:
         try:
@@ -103,6 +133,33 @@ def _mqtt_problems(config: Config) -> list[Problem]:
             tls_context(mqtt.tls)
         except TlsFileError as err:
             problems.append((("mqtt", "tls", err.key), err.message))
+    return problems
+
+
+def _http_problems(http: HttpConfig) -> list[Problem]:
+    """The secret files, read as the web server will (an unusable one would stop it)."""
+    problems: list[Problem] = []
+    if not http.enabled:
+        return problems
+    for key in ("password_file", "token_file"):
+        path = getattr(http, key)
+        if path is not None:
+            try:
+                read_secret(path, key)
+            except EdgecamError as err:
+                problems.append((("http", key), str(err).removeprefix(f"http.{key} ")))
+    return problems
+
+
+def _state_problems(mqtt: MqttConfig | None, events: EventsConfig | None) -> list[Problem]:
+    """Paths edgecam writes to that hold something else: never taken over, so an error here."""
+    problems: list[Problem] = []
+    outbox = mqtt.outbox.path if mqtt is not None else None
+    if outbox is not None and (why := not_an_outbox(outbox)) is not None:
+        problems.append((("mqtt", "outbox", "path"), why))
+    store = events.path if events is not None and events.enabled else None
+    if store is not None and (why := not_an_events_store(store)) is not None:
+        problems.append((("events", "path"), why))
     return problems
 
 
@@ -192,17 +249,19 @@ def _cpu_interpreter(path: Path) -> Any:
     return interpreter
 
 
-def label_problems(config: Config, labels: dict[int, str]) -> list[Problem]:
+def label_problems(
+    rules: Sequence[RuleConfig], model: ModelConfig, labels: dict[int, str]
+) -> list[Problem]:
     """Rule labels and ``model.min_scores`` keys the model cannot produce."""
     known = sorted(set(labels.values()))
     wrong: list[tuple[Loc, str]] = []
-    for index, rule in enumerate(config.rules):
+    for index, rule in enumerate(rules):
         for position, label in enumerate(getattr(rule, "labels", ())):
             if label not in known:
                 wrong.append((("rules", index, "labels", position), label))
-    wrong += [(("model", "min_scores", label), label) for label in config.model.min_scores]
+    wrong += [(("model", "min_scores", label), label) for label in model.min_scores]
     wrong = [(loc, label) for loc, label in wrong if label not in known]
-    source = config.model.labels_path.name
+    source = model.labels_path.name
     listed = ", ".join(known[:100]) + (", ..." if len(known) > 100 else "")
     problems: list[Problem] = []
     for number, (loc, label) in enumerate(wrong):

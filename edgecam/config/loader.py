@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from edgecam.config.models import Config
+from edgecam.config.models import MAX_CAMERAS, Config
 from edgecam.config.yamlfile import parse_yaml, read_config_text
 from edgecam.errors import ConfigError
 
@@ -41,18 +42,42 @@ def parse_config(
         raise ConfigError(
             f"{source}:1: the config must be a mapping of sections (device, model, ...)"
         )
+    context = {"base_dir": base_dir or Path.cwd()}
     try:
-        config = Config.model_validate(data, context={"base_dir": base_dir or Path.cwd()})
+        config = Config.model_validate(data, context=context)
     except ValidationError as err:
-        raise ConfigError(format_errors(err, source, lines)) from err
-    if problems := config.reference_problems():
-        raise ConfigError([_at(source, lines, loc, message) for loc, message in problems])
+        # Every problem in one run: the schema's, and the machine's for the sections that
+        # validated on their own (their files, the model, the labels).
+        problems = format_errors(err, source, lines)
+        if check_machine:
+            from edgecam.config.check import section_problems
+
+            found = section_problems(_valid_sections(data, context))
+            problems += [_at(source, lines, loc, message) for loc, message in found]
+        raise ConfigError(problems) from err
+    problems = [_at(source, lines, loc, message) for loc, message in config.reference_problems()]
     if check_machine:
         from edgecam.config.check import machine_problems
 
-        if problems := machine_problems(config):
-            raise ConfigError([_at(source, lines, loc, message) for loc, message in problems])
+        problems += [_at(source, lines, loc, message) for loc, message in machine_problems(config)]
+    if problems:
+        raise ConfigError(problems)
     return config
+
+
+def _valid_sections(data: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """Each top-level section that validates on its own (defaults for those not given)."""
+    sections: dict[str, Any] = {}
+    for name, field in Config.model_fields.items():
+        try:
+            if name in data and field.annotation is not None:
+                adapter: TypeAdapter[Any] = TypeAdapter(field.annotation)
+                sections[name] = adapter.validate_python(data[name], context=context)
+            elif not field.is_required():
+                sections[name] = field.get_default(call_default_factory=True)
+        except ValidationError:
+            continue
+    return sections
 
 
 def _at(source: str, lines: dict[Loc, int], loc: Loc, message: str) -> str:
@@ -78,6 +103,11 @@ def format_errors(err: ValidationError, source: str, lines: dict[Loc, int]) -> l
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             message = "unknown key; check its spelling against `edgecam schema`"
+        elif item["type"] == "too_long" and path == ("cameras",):
+            message = (
+                f"at most {MAX_CAMERAS} cameras in one config (they share one detector, and the "
+                "service's thread limit is sized for them); run a second device for more"
+            )
         elif item["type"] == "missing":
             missing = item["loc"][-1]
             dotted = ".".join(str(p) for p in (*path, missing))

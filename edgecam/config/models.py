@@ -27,6 +27,10 @@ from edgecam.track.config import TrackerConfig
 
 Loc = tuple[str | int, ...]
 
+MAX_CAMERAS = 8
+"""Most cameras in one config: what one Pi's detector can share, and what the unit's
+``TasksMax=`` was measured for (docs/service.md)."""
+
 
 def _default_device_name() -> str:
     name = re.sub(r"[^A-Za-z0-9_-]", "-", socket.gethostname())[:64]
@@ -91,7 +95,7 @@ class Config(StrictModel):
 
     device: DeviceConfig = Field(default_factory=DeviceConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
-    cameras: dict[Name, CameraConfig] = Field(min_length=1)
+    cameras: dict[Name, CameraConfig] = Field(min_length=1, max_length=MAX_CAMERAS)
     """Cameras by name; the name appears in MQTT topics and events."""
     rules: list[RuleConfig] = Field(default_factory=list)
     """Rules that turn detections into events."""

@@ -9,6 +9,7 @@ found before any of it is expanded, so ``check-config``, ``run`` and a reload st
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +28,44 @@ MAX_VALUES = 20_000
 holds a few hundred; a zone of 1,000 points about 3,000)."""
 MAX_DEPTH = 100
 """Deepest nesting of YAML collections."""
+
+
+_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|[\[\]{}\n]')
+_DASHES = re.compile(r"(?:-[ \t]+)+")
+
+
+def nesting_problem(text: str, source: str) -> str | None:
+    """Why ``text`` (YAML or JSON) nests too deep to be parsed safely, found by a linear scan.
+
+    Parsers recurse per level: a 100,000-deep document costs seconds and then a RecursionError.
+    Flow brackets outside quotes are counted, and for block YAML the indentation and the
+    ``- - -`` runs of each line; nothing is parsed.
+    """
+    depth, line = 0, 1
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return _too_deep(source, line)
+        elif token in "]}":
+            depth = max(0, depth - 1)
+        elif token == "\n":
+            line += 1
+    for number, row in enumerate(text.split("\n"), 1):
+        body = row.lstrip(" ")
+        dashes = _DASHES.match(body)
+        block = (len(row) - len(body)) // 2 + (dashes.group().count("-") if dashes else 0)
+        if block > MAX_DEPTH:
+            return _too_deep(source, number)
+    return None
+
+
+def _too_deep(source: str, line: int) -> str:
+    return (
+        f"{source}:{line}: nested more than {MAX_DEPTH} levels deep; a config needs about 8 "
+        "(check the brackets and the indentation)"
+    )
 
 
 def read_config_text(path: Path) -> str:

@@ -7,11 +7,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from edgecam.camera.base import ModelAwareSource
+from edgecam.camera.base import ModelAwareSource, ViewSource
 from edgecam.camera.capture import CaptureThread, ReconnectPolicy
 from edgecam.camera.motion import MotionGate
 from edgecam.camera.slot import LatestFrameSlot
 from edgecam.camera.sources import create_source
+from edgecam.classify.views import Wanted, plan_views
 from edgecam.config.models import CameraConfig
 from edgecam.detect.config import ModelConfig
 from edgecam.detect.regions import RegionPlanner, main_stream_plan
@@ -49,6 +50,10 @@ class CameraState:
     """Region crops are cut at capture from the camera's full-resolution stream (Pi camera)."""
     interest: tuple[Box, ...] = ()
     """Tracks and motion after the last analysed frame: where the next crops go."""
+    views: bool = False
+    """Classifier crops are cut at capture from the camera's full-resolution stream (Pi camera)."""
+    view_wants: tuple[Wanted, ...] = ()
+    """Tracks that may get a classifier crop on the next frame: where the next views go."""
     sensor: SensorDetections | None = None
     """The camera detects on its own sensor (the AI Camera); the detector never runs for it."""
     invokes: int = 0
@@ -124,6 +129,13 @@ def wire_model_aware(
     if cam.regions is not None:
         source.cut_regions(main_stream_plan(cam.regions, lambda: cam.interest), min(size))
         cam.main_regions = True
+
+
+def wire_views(cam: CameraState) -> None:
+    """A camera with a full-resolution stream cuts classifier crops from it at capture."""
+    if isinstance(source := cam.capture.source, ViewSource):
+        source.cut_views(plan_views(lambda: cam.view_wants))
+        cam.views = True
 
 
 def capture_settings(config: CameraConfig) -> dict[str, object]:

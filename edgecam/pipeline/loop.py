@@ -15,14 +15,16 @@ from edgecam.config.models import CameraConfig, Config
 from edgecam.detect.detector import Detector
 from edgecam.detect.regions import Plan, RegionPlanner, detect_crops, detect_plan
 from edgecam.event import Event
-from edgecam.pipeline.cameras import CameraState, build_camera, wire_model_aware
+from edgecam.pipeline.cameras import CameraState, build_camera, wire_model_aware, wire_views
 from edgecam.pipeline.guard import DetectorLike, FittingDetector
 from edgecam.pipeline.snapshots import SnapshotJob, SnapshotWorker, wants_snapshot
 from edgecam.publish.base import EventSink, Retargetable, TakesSnapshots, TakesStats
+from edgecam.ratelimit import RateLimitedLog
 from edgecam.rules.engine import RuleEngine
 from edgecam.types import Box, Detection, Frame, Image
 
 log = logging.getLogger(__name__)
+
 
 STATS_INTERVAL = 10.0
 FULL_FRAME_WAIT = 1.0
@@ -99,6 +101,7 @@ class Pipeline:
         self._calls: list[Callable[[Pipeline], None]] = []
         self._calls_lock = threading.Lock()
         self._turn = 0
+        self._switches = RateLimitedLog(log)  # detection switched by command, per camera
         self.snapshots = SnapshotWorker(self._full_frame)
         self._fitting = detector if isinstance(detector, FittingDetector) else None
         """The detector, when frames can be fitted to its input on the capture threads."""
@@ -113,6 +116,8 @@ class Pipeline:
             cam.regions = RegionPlanner(config.regions, self.detector.info.input_size)
         if isinstance(source := cam.capture.source, ModelAwareSource):
             wire_model_aware(cam, source, self.config.model, self.detector.info.input_size)
+        if self.classify is not None:
+            wire_views(cam)
         return cam
 
     def attach(self, cameras: Sequence[CameraState]) -> None:
@@ -175,10 +180,17 @@ class Pipeline:
 
     def set_detect(self, camera: str, enabled: bool) -> None:
         """Pause or resume detection on one camera (pipeline thread; MQTT ``detect/set``)."""
+        # Logged once per change, a few lines a minute at most: commands can come by thousands.
         for cam in self.cameras:
             if cam.name == camera:
+                state = "on" if enabled else "off"
+                if cam.detect_enabled == enabled:
+                    log.debug("camera %s: detection already %s", camera, state)
+                    continue
                 cam.detect_enabled = enabled
-                log.info("camera %s: detection %s", camera, "on" if enabled else "off")
+                self._switches.log(
+                    logging.INFO, camera, "camera %s: detection %s by command", camera, state
+                )
 
     @property
     def dropped(self) -> int:
@@ -327,7 +339,10 @@ class Pipeline:
             stage.apply(settle=cam.slot.lossless)
         found = self.engine.process(frame, detections)
         if stage is not None:
-            stage.observe(frame, self.engine.tracks(frame.camera), settle=cam.slot.lossless)
+            tracks = self.engine.tracks(frame.camera)
+            stage.observe(frame, tracks, settle=cam.slot.lossless)
+            if cam.views:  # where the capture thread cuts the next frame's classifier views
+                cam.view_wants = stage.wanted(frame, tracks)
         if cam.main_regions:
             # Where the next frame's crops go: the capture thread cuts them from its main stream.
             cam.interest = tuple(self._interest(cam, frame))

@@ -1,8 +1,9 @@
 """The MQTT sink: events through the durable outbox to the broker, plus states, stats, commands.
 
 Threads: the pipeline calls ``emit`` (outbox write, then a wake-up), paho's network thread only
-hands work over (:mod:`edgecam.publish.client`), and one publisher thread owns the paho client's
-publishing, the in-flight table and the retained states.
+hands work over (:mod:`edgecam.publish.client`, queued as :mod:`edgecam.publish.work`), and one
+publisher thread owns the paho client's publishing, the in-flight table, the retained states and
+the link's state (:mod:`edgecam.publish.link`; commands: :mod:`edgecam.publish.commands`).
 
 Order: the publisher hands paho at most ``window`` unacknowledged events, oldest first. paho
 resends the unacknowledged ones itself after a reconnect, so the publisher sends nothing new until
@@ -16,18 +17,15 @@ import contextlib
 import json
 import logging
 import queue
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from edgecam import __version__
 from edgecam.event import Event
 from edgecam.publish.client import (
     Acked,
-    ClientWork,
     Connected,
     ConnectFailed,
     Disconnected,
@@ -35,9 +33,11 @@ from edgecam.publish.client import (
     SocketOpened,
     create_client,
 )
+from edgecam.publish.commands import read_command
 from edgecam.publish.config import MqttConfig
 from edgecam.publish.credentials import read_password
 from edgecam.publish.homeassistant import DiscoveryMessage, discovery_messages
+from edgecam.publish.link import BrokerLink, subscribe
 from edgecam.publish.outbox import Outbox, default_outbox_path
 from edgecam.publish.retained import RetainedState
 from edgecam.publish.topics import (
@@ -49,10 +49,20 @@ from edgecam.publish.topics import (
     Topics,
     attributes_for_event,
     event_payload,
-    parse_switch,
     retained_for_event,
     rule_targets,
     stats_payload,
+)
+from edgecam.publish.work import (
+    Close,
+    Retain,
+    Retarget,
+    Stats,
+    Wake,
+    Work,
+    as_metrics,
+    as_stats,
+    delivery_figures,
 )
 from edgecam.ratelimit import RateLimitedLog
 
@@ -64,38 +74,6 @@ log = logging.getLogger(__name__)
 
 DetectHandler = Callable[[str, bool], None]
 """Called with (camera, enabled) when a ``detect/set`` command arrives."""
-
-_AUTH_REASONS = ("bad user name or password", "not authorized", "bad username or password")
-
-
-@dataclass(frozen=True, slots=True)
-class _Retain:
-    topic: str
-    payload: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class _Stats:
-    stats: Mapping[str, object]
-
-
-@dataclass(frozen=True, slots=True)
-class _Wake:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class _Close:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class _Retarget:
-    cameras: tuple[str, ...]
-    targets: tuple[RuleTarget, ...]
-
-
-_Work = ClientWork | _Retain | _Stats | _Wake | _Close | _Retarget
 
 
 class MqttSink:
@@ -126,7 +104,7 @@ class MqttSink:
         )
         self._clock = clock
         self._window = window
-        self._queue: queue.SimpleQueue[_Work] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Work] = queue.SimpleQueue()
         self._retained = RetainedState(
             self.topics, self._outbox, cameras, rule_targets(cameras, rules)
         )
@@ -135,15 +113,12 @@ class MqttSink:
         self._direction_counts: dict[str, int] = {}
         self._inflight: dict[int, int] = {}
         self._last_seq = 0
-        self._connected = False
         self._draining = False
-        self._unreachable: str | None = None
-        """The reason last logged for failing connection attempts (logged again if it changes)."""
-        self._answer_due: float | None = None
-        """Monotonic time by which the broker must answer our CONNECT."""
         self._closing_at: float | None = None
         self._noisy = RateLimitedLog(log)
         """Warnings a neighbour on the broker could flood us with (commands, refusals)."""
+        self._link = BrokerLink(config, self._noisy)
+        """Connected or not, since when, and the lines that say so (publisher thread)."""
         self.rejected = 0
         """Events the broker refused (a failure reason code in PUBACK); logged, not resent."""
         self.published = 0
@@ -187,37 +162,43 @@ class MqttSink:
     def emit(self, event: Event) -> None:
         """Store the event in the outbox (in memory if the disk fails), then let it be sent."""
         self._outbox.add(event.id, self.topics.events, event_payload(event), self._clock())
-        self._queue.put(_Retain(*attributes_for_event(self.topics, event)))
+        self._queue.put(Retain(*attributes_for_event(self.topics, event)))
         for topic, payload in retained_for_event(self.topics, event, self._direction_counts):
             if topic.endswith(("/count/in", "/count/out")):
                 self._direction_counts[topic] = int(payload)
-            self._queue.put(_Retain(topic, payload))
-        self._queue.put(_Wake())
+            self._queue.put(Retain(topic, payload))
+        self._queue.put(Wake())
 
     def snapshot(self, camera: str, rule: str, jpeg: bytes) -> None:
         """Publish (retained) the annotated JPEG of the rule's latest event."""
-        self._queue.put(_Retain(self.topics.snapshot(camera, rule), jpeg))
+        self._queue.put(Retain(self.topics.snapshot(camera, rule), jpeg))
 
     def clip(self, camera: str, rule: str, info: Mapping[str, object]) -> None:
         """Publish (retained) the rule's latest clip: its URL and details, once written."""
         if info.get("status") == "ready":
             payload = json.dumps(dict(info), separators=(",", ":")).encode()
-            self._queue.put(_Retain(self.topics.clip(camera, rule), payload))
+            self._queue.put(Retain(self.topics.clip(camera, rule), payload))
 
     def stats(self, stats: Mapping[str, object]) -> None:
         """Publish (retained) the stats merged with the outbox's."""
-        self._queue.put(_Stats(dict(stats)))
+        self._queue.put(Stats(dict(stats)))
 
     def retarget(self, cameras: Sequence[str], rules: Sequence[RuleLike]) -> None:
         """Follow a reload's rules and cameras: discovery and states for the new, stale cleared."""
-        self._queue.put(_Retarget(tuple(cameras), tuple(rule_targets(cameras, rules))))
+        self._queue.put(Retarget(tuple(cameras), tuple(rule_targets(cameras, rules))))
 
     def close(self) -> None:
-        """Flush pending events for up to ``flush_timeout``, publish ``offline``, disconnect."""
+        """Flush for up to ``flush_timeout``, publish ``offline``, disconnect; say what is kept."""
         if self._worker.is_alive():
-            self._queue.put(_Close())
+            self._queue.put(Close())
             self._worker.join(self.config.flush_timeout + 10.0)
+        lost = self._outbox.lost
         self._outbox.close()
+        lost = self._outbox.lost - lost
+        log.info(  # after the outbox's own last word, so the two lines agree
+            "MQTT: disconnected; %d event(s) kept in the outbox for the next start%s",
+            self._outbox.depth, f", {lost} lost at this stop" if lost else "",
+        )  # fmt: skip
 
     # --- the publisher thread ---
 
@@ -238,8 +219,14 @@ class MqttSink:
 
     def degraded(self) -> list[str]:
         """Why delivery is at risk right now (empty when all is well), for ``/healthz``."""
-        reason = self._outbox.degraded
-        return [f"events cannot be stored: {reason}"] if reason else []
+        reasons = [f"events cannot be stored: {why}"] if (why := self._outbox.degraded) else []
+        if (why := self._link.degraded()) is not None:
+            reasons.append(why)
+        return reasons
+
+    def broker_state(self) -> tuple[str, bool]:
+        """``(host:port, connected)`` of the broker, for the ``edgecam_mqtt_connected`` gauge."""
+        return self._link.name, self._link.connected
 
     def _step(self) -> bool:
         """Handle the queued work; True when it is time to stop."""
@@ -247,8 +234,8 @@ class MqttSink:
         timeout = 0.1 if self._closing_at is not None else None
         if self._outbox.degraded is not None:
             timeout = min(timeout or 1.0, 1.0)
-        if self._answer_due is not None:
-            due = max(0.0, self._answer_due - time.monotonic())
+        if self._link.answer_due is not None:
+            due = max(0.0, self._link.answer_due - time.monotonic())
             timeout = due if timeout is None else min(timeout, due)
         try:
             items = [self._queue.get(timeout=timeout)]
@@ -264,8 +251,7 @@ class MqttSink:
             self._handle(item, acked)
         if self._outbox.degraded is not None:
             self._outbox.recover()
-        if self._answer_due is not None and time.monotonic() >= self._answer_due:
-            self._no_answer()
+        self._link.check_answer(self._client)
         if acked:
             self._outbox.ack_many(acked)
             if self._draining and not self._inflight:
@@ -275,7 +261,7 @@ class MqttSink:
 
     def _flushed(self) -> bool:
         assert self._closing_at is not None
-        if not self._connected or self._outbox.depth == 0:
+        if not self._link.connected or self._outbox.depth == 0:
             return True
         if time.monotonic() >= self._closing_at:
             log.warning(
@@ -299,76 +285,51 @@ class MqttSink:
             self.published += 1
         acked.append(seq)
 
-    def _handle(self, item: _Work, acked: list[int]) -> None:
+    def _handle(self, item: Work, acked: list[int]) -> None:
         match item:
             case Acked(mid, reason, failed):
                 self._acked(mid, reason, failed, acked)
-            case _Retain(topic, payload):
+            case Retain(topic, payload):
                 self._publish_retained(topic, payload)
-            case _Stats(stats):
-                self._publish_retained(self.topics.stats, stats_payload(stats, self._own_stats()))
+            case Stats(stats):
+                self._publish_retained(
+                    self.topics.stats, stats_payload(stats, as_stats(self.figures()))
+                )
             case Connected(reason, failed):
                 self._on_connected(reason, failed)
             case Disconnected(reason):
-                self._on_disconnected(reason)
+                self._link.lost(reason)
             case ConnectFailed(reason):
-                self._answer_due = None
-                if reason != self._unreachable:
-                    self._unreachable = reason
-                    log.warning(
-                        "MQTT: cannot connect to the broker at %s:%d: %s; retrying, events "
-                        "wait in the outbox",
-                        self.config.host, self.config.effective_port, reason,
-                    )  # fmt: skip
+                self._link.failed(reason)
             case SocketOpened():
-                self._answer_due = time.monotonic() + self.config.connect_timeout
+                self._link.opened()
             case Received(topic, payload, retain):
                 self._on_command(topic, payload, retain)
-            case _Close():
+            case Close():
                 self._closing_at = time.monotonic() + self.config.flush_timeout
-            case _Retarget(cameras, targets):
+            case Retarget(cameras, targets):
                 self._on_retarget(cameras, targets)
-            case _Wake():
+            case Wake():
                 pass
+
+    def figures(self) -> dict[str, object]:
+        """Delivery figures, the one source of both ``/metrics`` and the ``stats`` topic."""
+        return delivery_figures(self._outbox, self.published, self.rejected, self._link.connected)
 
     def delivery_metrics(self) -> dict[str, float]:
         """Events acknowledged, pending, and those the outbox could not keep, for ``/metrics``."""
-        box = self._outbox
-        return {
-            "events_published": self.published,
-            "events_pending": box.depth,
-            "outbox_depth": box.depth,
-            "events_lost": box.lost,
-            "events_unstored": box.unstored,
-            "outbox_degraded": 1.0 if box.degraded else 0.0,
-            "outbox_recovered": box.recovered,
-            "outbox_salvaged": box.salvaged,
-        }
-
-    def _own_stats(self) -> dict[str, object]:
-        box = self._outbox
-        return {
-            "outbox_depth": box.depth,
-            "outbox_dropped": box.dropped,
-            "outbox_rejected": self.rejected,
-            "outbox_lost": box.lost,
-            "outbox_unstored": box.unstored,
-            "outbox_degraded": box.degraded,
-            "outbox_recovered": box.recovered,
-            "outbox_salvaged": box.salvaged,
-            "mqtt_connected": self._connected,
-        }
+        return as_metrics(self.figures())
 
     def _publish_retained(self, topic: str, payload: bytes) -> None:
         """Keep ``payload`` as the topic's retained value; publish it now if connected."""
         self._retained.set(topic, payload)
-        if self._connected and self._client is not None:
+        if self._link.connected and self._client is not None:
             self._retained.publish(self._client, topic, payload)
 
     def _fill(self) -> None:
         """Hand the next pending events to paho, oldest first, up to the window."""
         client = self._client
-        if client is None or not self._connected or self._draining:
+        if client is None or not self._link.connected or self._draining:
             return
         room = self._window - len(self._inflight)
         if room <= 0:
@@ -379,65 +340,20 @@ class MqttSink:
             self._inflight[info.mid] = message.seq
             self._last_seq = message.seq
 
-    def _no_answer(self) -> None:
-        """CONNECT went unanswered: say so, naming the broker, and make paho try again."""
-        self._answer_due = None
-        self._noisy.warning(
-            "no-answer",
-            "MQTT: the broker at %s:%d accepted the connection but did not answer CONNECT "
-            "within %gs (overloaded, or not an MQTT broker on that port?); retrying, events "
-            "wait in the outbox",
-            self.config.host, self.config.effective_port, self.config.connect_timeout,
-        )  # fmt: skip
-        sock = self._client.socket() if self._client is not None else None
-        if isinstance(sock, socket.socket):  # an ssl.SSLSocket is one too
-            # paho sees the connection lost and reconnects with its backoff.
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
     def _on_connected(self, reason: str, failed: bool) -> None:
         client = self._client
         assert client is not None
-        self._answer_due = None
-        if failed:
-            hint = (
-                "check mqtt.username and mqtt.password_file"
-                if reason.lower() in _AUTH_REASONS
-                else "check the broker's settings and log"
-            )
-            log.error(
-                "MQTT: the broker at %s:%d refused the connection: %s; %s. Retrying; events wait "
-                "in the outbox (%d pending)",
-                self.config.host, self.config.effective_port, reason, hint, self._outbox.depth,
-            )  # fmt: skip
+        if not self._link.answered(reason, failed, self._outbox.depth):
             return
-        self._connected = True
-        self._unreachable = None
         self._draining = bool(self._inflight)
-        log.info(
-            "MQTT: connected to %s:%d, %d event(s) to send",
-            self.config.host, self.config.effective_port, self._outbox.depth,
-        )  # fmt: skip
         self._retained.publish(client, self.topics.availability, ONLINE)
-        self._subscribe(client)
+        subscribe(client, self.config, self.topics)
         self._retained.publish_all(client, self._discovery())
 
     def _on_retarget(self, cameras: Sequence[str], targets: Sequence[RuleTarget]) -> None:
         self._retained.retarget(cameras, targets)
-        if self._connected and self._client is not None:
+        if self._link.connected and self._client is not None:
             self._retained.publish_all(self._client, self._discovery())
-
-    def _subscribe(self, client: Client) -> None:
-        if self.config.protocol == "5":
-            from paho.mqtt.subscribeoptions import SubscribeOptions
-
-            # Retained commands are never wanted: the broker need not even send them.
-            options = SubscribeOptions(
-                qos=1, noLocal=True, retainHandling=SubscribeOptions.RETAIN_DO_NOT_SEND
-            )
-            client.subscribe(self.topics.detect_set_filter, options=options)
-        else:
-            client.subscribe(self.topics.detect_set_filter, qos=1)
 
     def _discovery(self) -> list[DiscoveryMessage]:
         """The Home Assistant discovery configs of the current rules (none if disabled)."""
@@ -449,36 +365,14 @@ class MqttSink:
             discovery_prefix=ha.prefix, snapshots=ha.snapshots, version=__version__,
         )  # fmt: skip
 
-    def _on_disconnected(self, reason: str) -> None:
-        self._answer_due = None
-        if self._connected:
-            log.warning(
-                "MQTT: connection to %s:%d lost (%s); reconnecting, events wait in the outbox",
-                self.config.host, self.config.effective_port, reason,
-            )  # fmt: skip
-        self._connected = False
-
     def _on_command(self, topic: str, payload: bytes, retain: bool) -> None:
-        camera = self.topics.camera_of_detect_set(topic)
-        if camera is None:
+        command = read_command(
+            topic, payload, retain,
+            topics=self.topics, cameras=self._retained.cameras, noisy=self._noisy,
+        )  # fmt: skip
+        if command is None:
             return
-        if retain:
-            self._noisy.log(
-                logging.INFO, "retained", "MQTT: ignoring a retained command on %s "
-                "(commands are never retained)", topic,
-            )  # fmt: skip
-            return
-        enabled = parse_switch(payload)
-        if enabled is None:
-            self._noisy.warning(
-                "payload", "MQTT: bad payload %r on %s; expected ON or OFF", payload[:40], topic
-            )
-            return
-        if camera not in self._retained.cameras:
-            self._noisy.warning(
-                "camera", "MQTT: %s names an unknown camera %r; ignored", topic, camera
-            )
-            return
+        camera, enabled = command
         handler = self.on_detect_command
         if handler is not None:
             try:
@@ -495,7 +389,7 @@ class MqttSink:
         client = self._client
         if client is None:
             return
-        if self._connected:
+        if self._link.connected:
             info = client.publish(self.topics.availability, b"offline", qos=1, retain=True)
             # If the connection went away meanwhile, the last will says offline.
             with contextlib.suppress(RuntimeError, ValueError):
@@ -503,4 +397,3 @@ class MqttSink:
         client.disconnect()
         client.loop_stop()
         self._noisy.flush()
-        log.info("MQTT: disconnected, %d event(s) left in the outbox", self._outbox.depth)

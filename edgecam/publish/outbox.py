@@ -1,7 +1,8 @@
 """The durable outbox: events wait in SQLite until the broker has acknowledged them.
 
 It never stops the service. A damaged file is moved aside and salvaged into a fresh one
-(:mod:`edgecam.publish.salvage`); when nothing can be written (a full disk, an unwritable or
+(:mod:`edgecam.publish.salvage`), if it is edgecam's own (:mod:`edgecam.publish.outbox_db`;
+anything else is left alone); when nothing can be written (a full disk, an unwritable or
 vanished directory) the outbox is *degraded*: events are held in memory, up to a bound, and sent
 from there while the broker is up; each that is neither kept nor sent is counted; every few
 seconds the disk is tried again, and what memory holds moves back to it once it works.
@@ -15,75 +16,33 @@ commits; ``synchronous=FULL`` (``mqtt.outbox.synchronous: full``) closes that ga
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
-import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Literal
 
-from edgecam.publish.salvage import Row, is_damage, salvage
+from edgecam.publish.outbox_db import (
+    ForeignFileError,
+    PendingMessage,
+    advice,
+    connect,
+    default_outbox_path,
+    reason,
+)
+from edgecam.publish.salvage import Row, salvage
+from edgecam.sqlitefile import is_damage
+
+__all__ = ["MEMORY_LIMIT", "RETRY_INTERVAL", "Outbox", "PendingMessage", "default_outbox_path"]
 
 log = logging.getLogger(__name__)
 
-OUTBOX_FILE = "outbox.sqlite"
-SYSTEM_STATE_DIR = Path("/var/lib/edgecam")
 MEMORY_LIMIT = 10_000
 """Events held in memory at most while the disk cannot take them (about 5 MB)."""
 RETRY_INTERVAL = 5.0
 """Seconds between attempts to write to the disk again while degraded."""
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS pending (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id TEXT NOT NULL,
-    topic TEXT NOT NULL,
-    payload BLOB NOT NULL,
-    created REAL NOT NULL
-)
-"""
-
-
-_RETAINED_SCHEMA = """
-CREATE TABLE IF NOT EXISTS retained (
-    topic TEXT PRIMARY KEY
-)
-"""
-"""Retained topics edgecam has published, so the ones a new config drops can be cleared."""
-
-
-@dataclass(frozen=True, slots=True)
-class PendingMessage:
-    """One message waiting for the broker's acknowledgement."""
-
-    seq: int
-    """Position in the outbox; increases forever (AUTOINCREMENT), so order survives restarts."""
-    event_id: str
-    topic: str
-    payload: bytes
-    created: float
-    """Wall-clock time the message entered the outbox (epoch seconds)."""
-
-
-def default_outbox_path(
-    env: Mapping[str, str] | None = None,
-    home: Path | None = None,
-    system_dir: Path = SYSTEM_STATE_DIR,
-) -> Path:
-    """Where the outbox lives when the config does not say: systemd's state dir, else XDG."""
-    env = os.environ if env is None else env
-    state_dirs = env.get("STATE_DIRECTORY")  # set by systemd's StateDirectory=
-    if state_dirs:
-        return Path(state_dirs.split(":")[0]) / OUTBOX_FILE
-    if system_dir.is_dir() and os.access(system_dir, os.W_OK):
-        return system_dir / OUTBOX_FILE
-    xdg = env.get("XDG_STATE_HOME")
-    base = Path(xdg) if xdg else (home or Path.home()) / ".local" / "state"
-    return base / "edgecam" / OUTBOX_FILE
 
 
 class Outbox:
@@ -134,46 +93,19 @@ class Outbox:
     def _open(self) -> bool:
         """Open (or create) the database; a damaged one is salvaged; False if degraded."""
         try:
-            self._db, self._disk_depth, top = self._connect()
+            self._db, self._disk_depth, top = connect(self.path, self._synchronous)
+        except ForeignFileError as err:
+            # Never renamed: it is the user's (a directory, another program's file).
+            self._degrade(f"{reason(err)}; mqtt.outbox.path must name edgecam's own file", err=err)
+            return False
         except (OSError, sqlite3.Error) as err:
-            if isinstance(err, IsADirectoryError) or is_damage(err):
+            if is_damage(err):
                 return self._repair(err)
-            self._degrade(f"cannot open {self.path}: {_reason(err)}", err=err)
+            self._degrade(f"cannot open {self.path}: {reason(err)}", err=err)
             return False
         self._damaged = False
         self._next_seq = max(self._next_seq, top + 1)
         return True
-
-    def _connect(self) -> tuple[sqlite3.Connection, int, int]:
-        if self.path.is_dir():
-            raise IsADirectoryError(f"{self.path} is a directory")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except (FileExistsError, NotADirectoryError) as err:
-            blocker = next(p for p in self.path.parents if p.exists() and not p.is_dir())
-            raise NotADirectoryError(err.errno, f"{blocker} is not a directory") from err
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute(f"PRAGMA synchronous={self._synchronous.upper()}")
-            check = str(db.execute("PRAGMA quick_check(1)").fetchone()[0])
-            if check != "ok":
-                # One line for the log: the first finding, without its "*** in database" header.
-                found = [line for line in check.splitlines() if not line.startswith("***")]
-                detail = (found or [check])[0][:200]
-                raise sqlite3.DatabaseError(f"database disk image is malformed: {detail}")
-            db.execute(_SCHEMA)
-            db.execute(_RETAINED_SCHEMA)
-            depth, top = db.execute(
-                "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM pending"
-            ).fetchone()
-            (used,) = db.execute(
-                "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'pending'"
-            ).fetchone()
-        except BaseException:
-            db.close()
-            raise
-        return db, int(depth), max(int(top), int(used))
 
     def _repair(self, damage: BaseException) -> bool:
         """Move the damaged file aside, salvage its rows into a fresh one (or memory)."""
@@ -182,8 +114,8 @@ class Outbox:
             result = salvage(self.path, self._clock)
         except OSError as err:
             self._degrade(
-                f"{self.path} is damaged ({_reason(damage)}) and cannot be moved aside "
-                f"({_reason(err)})",
+                f"{self.path} is damaged ({reason(damage)}) and cannot be moved aside "
+                f"({reason(err)})",
                 hint=True,
             )
             return False
@@ -194,7 +126,7 @@ class Outbox:
         log.error(
             "outbox %s was damaged (%s): moved aside to %s; %d event(s) and %d retained "
             "topic(s) salvaged into %s%s",
-            self.path, _reason(damage), result.aside or "nowhere (it was gone)",
+            self.path, reason(damage), result.aside or "nowhere (it was gone)",
             len(result.rows), len(result.retained),
             "a fresh outbox" if stored else "memory (the fresh outbox cannot be written)",
             f", {result.unreadable} unreadable stretch(es) lost" if result.unreadable else "",
@@ -203,7 +135,7 @@ class Outbox:
 
     def _open_fresh(self, rows: list[Row], retained: list[str]) -> bool:
         try:
-            self._db, self._disk_depth, top = self._connect()
+            self._db, self._disk_depth, top = connect(self.path, self._synchronous)
             self._insert_rows(rows)
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany(
@@ -214,7 +146,7 @@ class Outbox:
             self._rollback()
             for row in rows:
                 self._memory.setdefault(row[0], PendingMessage(*row))
-            self._degrade(f"cannot write a fresh outbox at {self.path}: {_reason(err)}", err=err)
+            self._degrade(f"cannot write a fresh outbox at {self.path}: {reason(err)}", err=err)
             return False
         self._damaged = False
         self._next_seq = max(self._next_seq, top + 1)
@@ -241,7 +173,7 @@ class Outbox:
                 "outbox: %s%s; events are held in memory (up to %d) and sent while the broker "
                 "is up, until the disk takes them again (/healthz says degraded meanwhile)",
                 reason,
-                _advice(err) if hint or err is not None else "",
+                advice(err) if hint or err is not None else "",
                 self.memory_limit,
             )
         self.degraded = reason
@@ -262,9 +194,11 @@ class Outbox:
         held = [(m.seq, m.event_id, m.topic, m.payload, m.created) for m in self._memory.values()]
         try:
             self._insert_rows(held)
+            if not held:
+                self._probe()
         except sqlite3.Error as err:
             self._rollback()
-            self._degrade(f"cannot store events in {self.path}: {_reason(err)}", err=err)
+            self._degrade(f"cannot store events in {self.path}: {reason(err)}", err=err)
             return False
         self._memory.clear()
         log.warning(
@@ -273,6 +207,12 @@ class Outbox:
         )  # fmt: skip
         self.degraded = None
         return True
+
+    def _probe(self) -> None:
+        """A real write (page 1 into the WAL): "writable again" only when the disk took it."""
+        assert self._db is not None
+        (version,) = self._db.execute("PRAGMA user_version").fetchone()
+        self._db.execute(f"PRAGMA user_version = {(int(version) + 1) % 1_000_000}")
 
     def _reopen(self) -> bool:
         self._close_db()
@@ -299,15 +239,20 @@ class Outbox:
         with self._lock:
             seq = self._next_seq
             self._next_seq += 1
-            if self.degraded is not None and time.monotonic() >= self._retry_at:
-                self._retry()
-            if self.degraded is None and self._db is not None:
+            if self.degraded is not None:
+                # Held first, so a retry's write is this message: the state changes only on a
+                # write that really happened, never on an empty transaction.
+                self._hold(PendingMessage(seq, event_id, topic, payload, created))
+                if time.monotonic() >= self._retry_at:
+                    self._retry()
+                return seq
+            if self._db is not None:
                 try:
                     self._store(seq, event_id, topic, payload, created)
                     return seq
                 except sqlite3.Error as err:
                     self._rollback()
-                    self._degrade(f"cannot store events in {self.path}: {_reason(err)}", err=err)
+                    self._degrade(f"cannot store events in {self.path}: {reason(err)}", err=err)
             self._hold(PendingMessage(seq, event_id, topic, payload, created))
             return seq
 
@@ -371,7 +316,7 @@ class Outbox:
                         ).fetchall()
                     ]
                 except sqlite3.Error as err:
-                    self._degrade(f"cannot read {self.path}: {_reason(err)}", err=err)
+                    self._degrade(f"cannot read {self.path}: {reason(err)}", err=err)
             held = [m for seq, m in self._memory.items() if seq > after][:n]
         if held:
             rows = sorted(rows + held, key=lambda m: m.seq)[:n]
@@ -396,7 +341,7 @@ class Outbox:
             except sqlite3.Error as err:
                 self._rollback()
                 # Not fatal: the messages are sent again later and consumers drop duplicates.
-                self._degrade(f"cannot remove acknowledged events: {_reason(err)}", err=err)
+                self._degrade(f"cannot remove acknowledged events: {reason(err)}", err=err)
                 return
             self._disk_depth -= removed
 
@@ -445,18 +390,3 @@ class Outbox:
                 )  # fmt: skip
                 self._memory.clear()
             self._close_db()
-
-
-def _advice(err: Exception | None) -> str:
-    full = isinstance(err, sqlite3.Error) and getattr(err, "sqlite_errorname", "") == "SQLITE_FULL"
-    if full or (isinstance(err, OSError) and err.errno == errno.ENOSPC):
-        return "; free some space on its disk"
-    if err is not None and is_damage(err):
-        return ""
-    return "; make the directory writable or set mqtt.outbox.path"
-
-
-def _reason(err: BaseException) -> str:
-    if isinstance(err, OSError) and err.strerror:
-        return err.strerror
-    return str(err)

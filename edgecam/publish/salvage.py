@@ -17,11 +17,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from edgecam.sqlitefile import is_damage, leaf_rows, move_aside
+
+__all__ = ["Row", "Salvage", "is_damage", "move_aside", "salvage"]
+
 Row = tuple[int, str, str, bytes, float]
 """``(seq, event_id, topic, payload, created)`` of one pending message."""
 
-DAMAGED = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
-"""SQLite error names that mean the file itself is damaged (not full, not unwritable)."""
 _MAX_SKIP = 1 << 40
 
 
@@ -37,31 +39,6 @@ class Salvage:
     """Stretches of rows that could not be read (each one bad page or more)."""
 
 
-def is_damage(err: BaseException) -> bool:
-    """True if ``err`` says the database file is damaged."""
-    return isinstance(err, sqlite3.DatabaseError) and (
-        getattr(err, "sqlite_errorname", "") in DAMAGED
-        or "malformed" in str(err)
-        or "not a database" in str(err)
-    )
-
-
-def move_aside(path: Path, clock: Callable[[], float] = time.time) -> Path:
-    """Rename ``path`` (file or directory) and its ``-wal``/``-shm`` with a timestamp suffix."""
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(clock()))
-    aside = path.with_name(f"{path.name}.damaged-{stamp}")
-    n = 1
-    while aside.exists():
-        n += 1
-        aside = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
-    path.rename(aside)
-    for suffix in ("-wal", "-shm"):
-        extra = path.with_name(path.name + suffix)
-        if extra.exists():
-            extra.rename(aside.with_name(aside.name + suffix))
-    return aside
-
-
 def salvage(path: Path, clock: Callable[[], float] = time.time) -> Salvage:
     """Move the damaged outbox at ``path`` aside and read back what it can."""
     if not path.exists() and not path.is_symlink():
@@ -74,6 +51,7 @@ def salvage(path: Path, clock: Callable[[], float] = time.time) -> Salvage:
     try:
         db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     except sqlite3.Error:
+        _walk(source, result)
         return result
     try:
         for row in _rows(db, result):
@@ -82,6 +60,8 @@ def salvage(path: Path, clock: Callable[[], float] = time.time) -> Salvage:
             result.retained = [str(t) for (t,) in db.execute("SELECT topic FROM retained")]
     finally:
         db.close()
+        if result.unreadable or not result.rows:
+            _walk(source, result)
         if source != aside:
             for suffix in ("", "-wal", "-shm"):
                 source.with_name(source.name + suffix).unlink(missing_ok=True)
@@ -195,3 +175,20 @@ def _skip_bad(db: sqlite3.Connection, bad: int) -> int | None:
         else:
             low = mid
     return high
+
+
+def _walk(path: Path, result: Salvage) -> None:
+    """Add the rows found on the file's leaf pages that the seeks did not reach, in order."""
+    known = {row[0] for row in result.rows}
+    topics = set(result.retained)
+    for rowid, values in leaf_rows(path):
+        match values:
+            # REAL columns keep whole numbers as integers on disk.
+            case (None, str(event_id), str(topic), bytes(payload), int() | float() as created):
+                if rowid not in known:
+                    known.add(rowid)
+                    result.rows.append((rowid, event_id, topic, payload, float(created)))
+            case (str(topic),) if topic not in topics:
+                topics.add(topic)
+                result.retained.append(topic)
+    result.rows.sort(key=lambda row: row[0])

@@ -8,8 +8,10 @@ guard. Sinks that deliver over the network (MQTT) report their figures through
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from prometheus_client import CollectorRegistry, Histogram
@@ -36,6 +38,33 @@ class ReportsDegraded(Protocol):
     def degraded(self) -> Sequence[str]:
         """Reasons, empty when all is well."""
         ...
+
+
+@runtime_checkable
+class ReportsBroker(Protocol):
+    """A sink connected to a broker (MQTT), for the per-broker ``connected`` gauge."""
+
+    def broker_state(self) -> tuple[str, bool]:
+        """``(host:port, connected)``."""
+        ...
+
+
+def broker_states(sinks: Sequence[object]) -> dict[str, bool]:
+    """Each broker's ``connected`` (any sink connected counts, when two share a broker)."""
+    states: dict[str, bool] = {}
+    for sink in sinks:
+        if isinstance(sink, ReportsBroker):
+            name, connected = sink.broker_state()
+            states[name] = states.get(name, False) or connected
+    return states
+
+
+def thread_count() -> int:
+    """Threads of this process as the kernel (and systemd's ``TasksMax=``) counts them."""
+    try:
+        return sum(1 for _ in Path("/proc/self/task").iterdir())
+    except OSError:
+        return threading.active_count()  # no /proc: Python's own threads at least
 
 
 def degraded_reasons(sinks: Sequence[object]) -> list[str]:
@@ -78,6 +107,8 @@ class ServiceFigures:
     detector_rebuilds: int
     detector_healthy: bool
     delivery: Mapping[str, float]
+    brokers: Mapping[str, bool] = field(default_factory=dict)
+    """``host:port`` -> connected, for each broker a sink uses."""
 
 
 _DELIVERY = {
@@ -127,6 +158,16 @@ class ServiceCollector(Collector):
         yield CounterMetricFamily(
             "edgecam_detector_rebuilds", "Detector rebuilds after errors", figures.detector_rebuilds
         )
+        connected = GaugeMetricFamily(
+            "edgecam_mqtt_connected", "1 while the broker is connected", labels=["broker"]
+        )
+        for broker, up in figures.brokers.items():
+            connected.add_metric([broker], 1 if up else 0)
+        yield connected
+        yield GaugeMetricFamily(
+            "edgecam_threads", "Threads of the process (systemd's TasksMax counts them)",
+            thread_count(),
+        )  # fmt: skip
         for key, value in figures.delivery.items():
             if key in _DELIVERY:
                 kind, doc = _DELIVERY[key]

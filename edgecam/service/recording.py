@@ -115,6 +115,22 @@ class EventsCollector(Collector):
             "Events store writes that failed (disk full, I/O errors); the events still went out",
             0 if store is None else store.failures,
         )
+        if store is not None:
+            yield GaugeMetricFamily(
+                "edgecam_events_store_degraded",
+                "1 while the events store cannot write (events wait in memory)",
+                1 if store.degraded else 0,
+            )
+            yield CounterMetricFamily(
+                "edgecam_events_store_recovered",
+                "Damaged events store files moved aside and salvaged",
+                store.recovered,
+            )
+            yield CounterMetricFamily(
+                "edgecam_events_store_lost",
+                "Store writes dropped: memory full while the store could not write",
+                store.lost,
+            )
         if recorder is None:
             return
         stats = recorder.writer.stats

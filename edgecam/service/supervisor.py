@@ -17,6 +17,7 @@ from edgecam.pipeline.loop import Pipeline
 from edgecam.service.metrics import (
     CameraFigures,
     ServiceFigures,
+    broker_states,
     degraded_reasons,
     delivery_figures,
 )
@@ -69,6 +70,8 @@ class ServiceState:
             detail = f" ({'; '.join(errors)})" if errors else ""
             return False, f"no frame analysed for {age:.0f}s{detail}"
         reasons = degraded_reasons(self.pipeline.sinks) + self._camera_reasons()
+        if self.events.store is not None:
+            reasons += self.events.store.degraded_reasons()
         if reasons:
             return True, "degraded: " + "; ".join(reasons)
         return True, "ok"
@@ -102,6 +105,7 @@ class ServiceState:
             self.detector.rebuilds,
             self.detector.healthy,
             delivery_figures(self.pipeline.sinks),
+            broker_states(self.pipeline.sinks),
         )
 
 
@@ -192,6 +196,8 @@ class Supervisor:
                     target=self._do_reload, name="reload", daemon=True
                 )
                 self._reloading.start()
+            if (store := self.state.events.store) is not None:
+                store.recover()  # a degraded store heals even when no event comes
             if now >= next_status:
                 self.notifier.status(self.status_line(now))
                 next_status = now + STATUS_INTERVAL

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from edgecam.config.models import CameraConfig
+from edgecam.config.yamlfile import nesting_problem
 from edgecam.events.store import EventStore
 from edgecam.web.app import NO_STORE, camera_name, ctx, error
 from edgecam.web.clock import device_zone
@@ -91,17 +92,21 @@ async def config_get(request: Request) -> Response:
         return JSONResponse(body, headers=NO_STORE)
     try:
         text = await run_in_threadpool(editor.shown)
-    except EditRefused as err:
-        return JSONResponse({"errors": err.problems}, 422, headers=NO_STORE)
+    except (EditRefused, ValueError) as err:  # too deep to parse, too
+        problems = err.problems if isinstance(err, EditRefused) else [str(err)]
+        return JSONResponse({"errors": problems}, 422, headers=NO_STORE)
     body = {"path": str(editor.path), "writable": editor.writable, "yaml": text}
     return JSONResponse(body, headers=NO_STORE)
 
 
 async def _edited_text(request: Request, editor: ConfigEditor) -> str | Response:
     """The new file text from ``{"yaml": ...}`` or ``{"camera": ..., "zones"/"lines"/"masks"}``."""
+    raw = await request.body()
     try:
-        body = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError) as err:
+        if (why := nesting_problem(raw.decode(), "request body")) is not None:
+            return error(400, why)  # before json.loads, which recurses per level
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
         return error(400, f"invalid JSON: {err}")
     if not isinstance(body, dict):
         return error(400, 'expected a JSON object: {"yaml": ...} or {"camera": ..., "zones": ...}')

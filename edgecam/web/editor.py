@@ -23,6 +23,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
 from edgecam.config.loader import parse_config
+from edgecam.config.yamlfile import nesting_problem
 from edgecam.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,10 @@ DIGITS = 4
 
 class EditRefused(ConfigError):  # noqa: N818 (a ConfigError, named for what the user sees)
     """The edit was not applied; ``problems`` lists why."""
+
+
+class TooDeepError(ValueError):
+    """A document nested too deep to parse (a 400: the request, not the config, is wrong)."""
 
 
 def redact_value(key: str, value: object) -> object:
@@ -107,6 +112,8 @@ class ConfigEditor:
         self.writable = writable and path is not None
         self._reload = reload
         self._lock = threading.Lock()
+        if self.writable and path is not None:
+            remove_orphans(path)
 
     def _text(self) -> str:
         if self.path is None:
@@ -117,6 +124,8 @@ class ConfigEditor:
             raise EditRefused(f"{self.path}: cannot read the config file: {err}") from err
 
     def _load(self, text: str, source: str) -> Any:
+        if (why := nesting_problem(text, source)) is not None:
+            raise TooDeepError(why)  # before the parser, which recurses per level
         try:
             return _yaml().load(text)
         except YAMLError as err:
@@ -190,6 +199,7 @@ class ConfigEditor:
                 return {"ok": True, "written": None, "backup": None, "applied": False}
             backup = self.path.with_name(self.path.name + ".bak")
             _write_atomically(self.path, text, backup)
+            backup = self.path.resolve().with_name(self.path.resolve().name + ".bak")
             log.info("config written by the web editor (previous file kept as %s)", backup)
             applied = self._reload()
         return {"ok": True, "written": str(self.path), "backup": str(backup), "applied": applied}
@@ -218,8 +228,25 @@ def _dump(doc: Any) -> str:
     return buffer.getvalue()
 
 
-def _write_atomically(path: Path, text: str, backup: Path) -> None:
-    """Write a temporary file beside ``path``, flush it to disk, keep the old one, rename."""
+def remove_orphans(path: Path) -> None:
+    """Delete temporary files an interrupted write (``kill -9``) left beside the config."""
+    target = path.resolve()
+    for orphan in target.parent.glob(f".{target.name}.*.tmp"):
+        try:
+            orphan.unlink()
+        except OSError as err:
+            log.warning("cannot remove %s, left by an interrupted edit: %s", orphan, err)
+        else:
+            log.warning("removed %s, left by an interrupted edit", orphan)
+
+
+def _write_atomically(link: Path, text: str, backup: Path) -> None:
+    """Write a temporary file beside ``path``, flush it to disk, keep the old one, rename.
+
+    A config reached through a symlink is written to the link's target (the link stays a link).
+    """
+    path = link.resolve()
+    backup = path.with_name(path.name + ".bak") if path != link else backup
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

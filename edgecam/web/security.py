@@ -20,14 +20,13 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from edgecam.config.http import HttpConfig, is_loopback
-from edgecam.errors import ConfigError
+from edgecam.files import read_secret
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +42,6 @@ class BodyTooLargeError(HTTPException):
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"request body over {limit} bytes")
-
-
-def read_secret(path: Path, what: str) -> str:
-    """The secret in ``path`` (first line, stripped); ConfigError naming the file if unusable."""
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"http.{what} {path}: cannot read it ({err}); fix the path") from err
-    if not text:
-        raise ConfigError(f"http.{what} {path}: the file is empty; put the secret in it")
-    return text.splitlines()[0].strip()
 
 
 @dataclass(frozen=True)

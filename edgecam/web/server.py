@@ -107,6 +107,10 @@ def _bind(address: tuple[str, int]) -> socket.socket:
     return sock
 
 
+WORKERS = 4
+"""Worker threads for requests' blocking work: enough for a Pi's cores, a fixed number."""
+
+
 class WebServer:
     """Serves the app on a background thread from :meth:`start` until :meth:`close`.
 
@@ -173,6 +177,11 @@ class WebServer:
 
     def _serve(self) -> None:
         async def serve() -> None:
+            import anyio.to_thread
+
+            # Blocking work of requests (metrics, JPEG encoding, the editor, the events store)
+            # runs on a small fixed pool, not anyio's 40 threads that stay once started.
+            anyio.to_thread.current_default_thread_limiter().total_tokens = WORKERS
             self._loop = asyncio.get_running_loop()
             self.context.closing = asyncio.Event()
             await self._uvicorn.serve(sockets=[self._sock])

@@ -10,7 +10,7 @@ from edgecam.classify.stage import SHARED_CORE_BUDGET, ClassifyStage, Entry, def
 from edgecam.classify.vote import TrackVotes
 from edgecam.imaging import read_image
 from edgecam.track.tracker import Track
-from edgecam.types import Detection, Frame, Image
+from edgecam.types import Box, Detection, Frame, Image
 from tests.helpers import DATA
 
 BIRD_BOX = (0.0697, 0.2402, 0.9373, 0.912)
@@ -76,9 +76,9 @@ def test_the_default_budget_takes_a_core_only_when_one_is_spare() -> None:
 def test_the_crop_source_hook_gives_the_image_to_crop() -> None:
     seen: list[int] = []
 
-    def main_stream(frame: Frame) -> Image:
+    def main_stream(frame: Frame, box: Box, margin: float) -> tuple[Image, Box]:
         seen.append(frame.seq)
-        return read_image(DATA / "bird.bmp")  # a larger stream would go here
+        return read_image(DATA / "bird.bmp"), box  # a larger stream would go here
 
     stage = ClassifyStage(_stage(1.0).entries, crop_source=main_stream)
     track = _track(1)

@@ -10,7 +10,7 @@ import pytest
 from edgecam.config import parse_config
 from edgecam.errors import ConfigError
 from edgecam.schema import parse_duration
-from tests.helpers import run_edgecam
+from tests.helpers import DATA, run_edgecam
 
 GOOD = """\
 device: {name: porch-pi}
@@ -92,7 +92,7 @@ def test_durations() -> None:
 def test_check_config_cli(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text(GOOD)
-    (tmp_path / "clip.avi").write_bytes(b"a video file")  # check-config sees that it exists
+    (tmp_path / "clip.avi").symlink_to(DATA / "vtest.avi")  # check-config decodes a frame
     result = run_edgecam(["check-config", str(good)])
     assert result.code == 0, result.err
     assert "OK" in result.out

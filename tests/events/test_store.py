@@ -37,7 +37,7 @@ def test_the_store_keeps_max_events_and_deletes_their_files(tmp_path: Path) -> N
         store.emit(_ev("count", f"c{i}", track=i))
         store.snapshot("cam", "dwell", b"\xff\xd8")
     kept = store.query(limit=1000)
-    assert 10 <= len(kept) <= 110  # trimmed every 100 inserts, never far past the cap
+    assert len(kept) == 10  # held at the cap after every insert
     assert kept[0].id == "c249"
     assert len(list(tmp_path.glob("cam/*.jpg"))) == len(kept)
 

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from edgecam.notify.sink import NotifySink
+from edgecam.publish.outbox import Outbox
 from tests.notify.notes import event, fire, notify_config, rule
 from tests.notify.receivers import HttpReceiver, wait_until
 
@@ -45,7 +46,15 @@ def test_a_damaged_queue_file_is_moved_aside_and_delivery_goes_on(tmp_path: Path
     config = notify_config(tmp_path, {"hook": f"json://127.0.0.1:{hook.port}/h"})
     queues = tmp_path / "queues"
     queues.mkdir()
-    (queues / "hook.sqlite").write_bytes(b"SQLite format 3\x00" + b"\xde\xad" * 3000)
+    # A queue file of edgecam's (its application id in a sound header) with a damaged page;
+    # a file that is not provably edgecam's is never renamed (tests/publish/test_outbox_damage).
+    old = Outbox(queues / "hook.sqlite")
+    for n in range(200):
+        old.add(f"old{n}", "t", b"x" * 300, 0.0)
+    old.close()
+    with (queues / "hook.sqlite").open("r+b") as file:
+        file.seek(4096)
+        file.write(b"\xde\xad" * 2048)
     sink = NotifySink(config, [rule(["hook"], snapshot=False)])
     sink.start()
     try:

@@ -74,6 +74,14 @@ def test_a_silent_broker_is_named_within_the_timeout_then_retried(
         wait_until(lambda: bool(_warnings(caplog)), 30.0, "a warning")
         took = time.monotonic() - start
         wait_until(lambda: len(silent.accepted) >= 2, 30.0, "a second attempt")
+        # /healthz: degraded while the broker has not answered for over connect_timeout, and
+        # it holds (no flapping between attempts); the connected gauge says 0.
+        samples = []
+        for _ in range(20):
+            samples.append(sink.degraded())
+            time.sleep(0.1)
+        assert all(s and "has not answered for" in s[-1] for s in samples), samples
+        assert sink.broker_state() == (f"127.0.0.1:{silent.port}", False)
         sink.close()
     first = _warnings(caplog)[0]
     assert first.startswith(

@@ -7,6 +7,7 @@ health said ok; a 2 MB filesystem full for 12 s lost 18 of 50; starting on a ful
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -110,3 +111,55 @@ def test_full_disk_and_broker_down_counts_every_event_lost(
         stats = subscriber.wait_for(lambda ms: any(m.topic == topic for m in ms), what="stats")
         assert json.loads([m.payload for m in stats if m.topic == topic][-1])["outbox_lost"] == 3
         sink.close()
+
+
+def test_while_the_disk_fills_degraded_holds_until_a_write_succeeds(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No flapping: once degraded, it stays so (no false "writable again") until space returns."""
+    with small_filesystem(tmp_path / "small", "1m") as disk:
+        outbox = Outbox(disk / "outbox.sqlite", retry_interval=0.0)
+        filler = disk / "filler"
+        samples: list[bool] = []
+        with caplog.at_level(logging.INFO, logger="edgecam.publish.outbox"):
+            with filler.open("wb") as grow:
+                for i in range(400):  # the filler grows while events come in
+                    try:
+                        grow.write(b"\0" * 8192)
+                        grow.flush()
+                    except OSError:
+                        pass
+                    outbox.add(f"e{i}", "t", b"x" * 300, 0.0)
+                    samples.append(outbox.degraded is None)
+            first = samples.index(False)
+            assert not any(samples[first:]), "ok again while the disk was still full"
+            assert "writable again" not in caplog.text
+            filler.unlink()
+            outbox.add("after", "t", b"x", 0.0)  # the real write that ends it
+            assert outbox.degraded is None
+            assert caplog.text.count("writable again") == 1
+        assert outbox.lost == 0 and outbox.depth == 401
+        outbox.close()
+
+
+def test_at_a_stop_on_a_full_disk_with_the_broker_down_the_lines_agree(
+    broker: Broker, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with small_filesystem(tmp_path / "small", "64k") as disk:
+        fill(disk)
+        broker.stop()
+        rules = [PresenceRuleConfig(name="person")]
+        outbox = Outbox(disk / "outbox.sqlite")
+        sink = MqttSink(sink_config(broker, outbox.path), DEVICE, [CAMERA], rules, outbox=outbox)
+        sink.start()
+        for i in range(92):
+            sink.emit(event(i))
+        with caplog.at_level(logging.INFO):
+            sink.close()
+        lines = [r.getMessage() for r in caplog.records]
+        lost = next(i for i, line in enumerate(lines) if "could not be kept" in line)
+        final = next(i for i, line in enumerate(lines) if line.startswith("MQTT: disconnected"))
+        assert "92 event(s)" in lines[lost] and lost < final, lines
+        assert lines[final].startswith("MQTT: disconnected; 0 event(s) kept"), lines[final]
+        assert "92 lost at this stop" in lines[final]
+        assert not any("left in the outbox" in line for line in lines)

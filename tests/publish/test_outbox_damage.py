@@ -46,10 +46,14 @@ def _garbage_header(path: Path) -> None:
         file.write(_garbage(100))
 
 
-def _directory(path: Path) -> None:
-    path.unlink()
-    path.mkdir()
-    (path / "stray").write_text("a directory where the outbox should be")
+def _root_page(path: Path) -> None:
+    """Garbage over the pending table's root page only: every leaf page is intact."""
+    db = sqlite3.connect(path)
+    (root,) = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'pending'").fetchone()
+    db.close()
+    with path.open("r+b") as file:
+        file.seek((root - 1) * 4096)
+        file.write(_garbage(4096))
 
 
 def _retained_pages(path: Path) -> None:
@@ -71,8 +75,8 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], int, int]] = {
     "bad page": (_bad_page, EVENTS - 200, EVENTS - 1),
     "truncated": (_truncated, EVENTS // 3, EVENTS - 1),
     "garbage header": (_garbage_header, EVENTS, EVENTS),  # a sound header is put back
-    "directory": (_directory, 0, 0),
     "retained pages": (_retained_pages, EVENTS, EVENTS),
+    "root page": (_root_page, EVENTS, EVENTS),  # the leaf pages are walked
 }
 
 
@@ -104,3 +108,29 @@ def test_damaged_outbox_is_moved_aside_and_salvaged(
     again = Outbox(path)  # and it opens cleanly next time
     assert again.recovered == 0 and again.depth == len(kept) + 1
     again.close()
+
+
+@pytest.mark.parametrize("what", ["directory", "text file", "another database"])
+def test_a_path_that_is_not_an_outbox_is_never_renamed(
+    tmp_path: Path, what: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "outbox.sqlite"
+    if what == "directory":
+        path.mkdir()
+        (path / "holiday.jpg").write_bytes(b"the user's photo")
+    elif what == "text file":
+        path.write_text("notes\n" * 2000)
+    else:
+        db = sqlite3.connect(path)
+        db.execute("CREATE TABLE recipes (name TEXT)")
+        db.close()
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    with caplog.at_level(logging.INFO, logger="edgecam.publish.outbox"):
+        outbox = Outbox(path, retry_interval=0.0)
+        outbox.add("e1", "t/events", b"{}", 0.0)  # held in memory, never written over it
+        assert [m.event_id for m in outbox.peek(10)] == ["e1"]
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "mqtt.outbox.path" in errors[0], errors
+    assert outbox.degraded is not None and outbox.recovered == 0
+    outbox.close()
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing renamed or added

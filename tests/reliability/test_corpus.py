@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 
 from edgecam import bundled
 from edgecam.cli import main
+from edgecam.web.editor import ConfigEditor, EditRefused
 from tests.helpers import DATA, run_edgecam
 from tests.publish.broker import Certs, make_certs
 
@@ -31,6 +33,11 @@ CONFIGS: dict[str, tuple[str, str]] = {
     "wrong type": (CAMERA + "model: {threads: many}\n", "3: model.threads: Input should be"),
     "out of range": (CAMERA + "model: {threshold: 2}\n", "3: model.threshold: Input should be"),
     "no cameras": ("model: {}\n", "cameras: required key is missing"),
+    "too many cameras": (
+        "cameras:\n"
+        + "".join(f"  c{i}: {{source: {{type: file, path: clip.avi}}}}\n" for i in range(9)),
+        "1: cameras: at most 8 cameras in one config",
+    ),
     "empty cameras": ("cameras: {}\n", "1: cameras: Dictionary should have at least 1 item"),
     "bad duration": (
         CAMERA + "health: {stale_after: 5 parsecs}\n",
@@ -106,6 +113,38 @@ CONFIGS: dict[str, tuple[str, str]] = {
         "2: cameras.porch.source.path: video file",
     ),
     "video is a directory": (CAMERA.replace("clip.avi", "subdir"), "is a directory; give a file"),
+    "video is not a video": (
+        CAMERA.replace("clip.avi", "text.avi"),
+        "2: cameras.porch.source.path: cannot decode video file",
+    ),
+    "http password file missing off loopback": (
+        CAMERA + 'http: {listen: "0.0.0.0:18081", password_file: gone}\n',
+        "3: http.password_file: ",
+    ),
+    "http password file empty off loopback": (
+        CAMERA + 'http: {listen: "0.0.0.0:18081", password_file: empty}\n',
+        "the file is empty; put the secret in it",
+    ),
+    "outbox path is the user's directory": (
+        CAMERA + "mqtt: {outbox: {path: userdir}}\n",
+        "3: mqtt.outbox.path: ",
+    ),
+    "outbox path is another program's database": (
+        CAMERA + "mqtt: {outbox: {path: userdir/recipes.sqlite}}\n",
+        "is another program's SQLite database (tables recipes), not an outbox",
+    ),
+    "outbox path is a text file": (
+        CAMERA + "mqtt: {outbox: {path: userdir/notes.txt}}\n",
+        "is not an outbox (not an edgecam database); move it away or give another path",
+    ),
+    "events path is a file": (
+        CAMERA + "events: {path: userdir/notes.txt}\n",
+        "3: events.path: ",
+    ),
+    "events store of another program": (
+        CAMERA + "events: {path: userdir}\n",
+        "userdir/events.sqlite is another program's SQLite database",
+    ),
     "image missing": (
         "cameras:\n  a: {source: {type: image, paths: [dog.jpg, gone.jpg]}}\n",
         "2: cameras.a.source.paths.1: image",
@@ -184,6 +223,14 @@ def _broken_files(tmp: Path, certs: Certs) -> None:
     (tmp / "clip.avi").symlink_to(DATA / "vtest.avi")
     shutil.copy(DATA / "dog.jpg", tmp / "dog.jpg")
     (tmp / "subdir").mkdir()
+    (tmp / "text.avi").write_text("not a video\n")
+    user = tmp / "userdir"  # the user's own files, never to be taken over
+    user.mkdir()
+    (user / "notes.txt").write_text("the user's notes\n" * 100)
+    for name, table in (("recipes.sqlite", "recipes"), ("events.sqlite", "calendar")):
+        db = sqlite3.connect(user / name)
+        db.execute(f"CREATE TABLE {table} (x TEXT)")
+        db.close()
     os.mkfifo(tmp / "fifo")
     (tmp / "empty").write_text("")
     shutil.copy(certs.server_cert, tmp / "client.pem")
@@ -239,6 +286,61 @@ def test_check_config_and_run_give_the_same_clean_error(
     assert err.startswith(f"edgecam: error: {path}:"), err
     assert CASES[name][1] in err, err
     assert "Traceback" not in err and "internal error" not in err
+    assert len(err.strip().splitlines()) == 1, err  # one clear line
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def test_the_users_directory_as_outbox_is_refused_and_nothing_renamed(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    (state / "events").mkdir(parents=True)
+    (state / "events" / "keep.jpg").write_bytes(b"\xff\xd8 a snapshot")
+    (state / "photo.txt").write_text("the user's")
+    (tmp_path / "clip.avi").symlink_to(DATA / "vtest.avi")
+    config = tmp_path / "c.yaml"
+    config.write_text(CAMERA + "mqtt: {outbox: {path: state}}\n")
+    before = _tree(tmp_path)
+    checked = run_edgecam(["check-config", str(config)], timeout=60)
+    ran = run_edgecam(["run", "--config", str(config)], timeout=60)
+    assert (checked.code, ran.code) == (2, 2), (checked.err, ran.err)
+    assert checked.err == ran.err and "3: mqtt.outbox.path: " in ran.err, ran.err
+    assert "is a directory" in ran.err
+    # The editor's Validate (and so its Apply, and a reload) give the same verdict.
+    with pytest.raises(EditRefused) as refused:
+        ConfigEditor(config, False, lambda: True).validate(config.read_text())
+    assert refused.value.problems == ran.err.removeprefix("edgecam: error: ").strip().split("\n")
+    assert _tree(tmp_path) == before and sorted(p.name for p in tmp_path.iterdir()) == [
+        "c.yaml",
+        "clip.avi",
+        "state",
+    ]
+
+
+def test_every_problem_in_one_run(corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = corpus / "many.yaml"
+    path.write_text(
+        CAMERA.replace("clip.avi", "text.avi")
+        + "model: {threads: many}\n"
+        + "mqtt: {port: 99999}\n"
+        + "events: {path: userdir/notes.txt}\n"
+        + 'http: {listen: "0.0.0.0:18081", password_file: gone}\n'
+    )
+    checked = _verdict(["check-config", str(path)], capsys)
+    assert checked == _verdict(["run", "--config", str(path)], capsys)
+    code, err = checked
+    assert code == 2
+    for part in (
+        ":2: cameras.porch.source.path: cannot decode",
+        ":3: model.threads:",
+        ":4: mqtt.port:",
+        ":5: events.path:",
+        ":6: http.password_file:",
+    ):
+        assert part in err, err
 
 
 def test_corpus_size() -> None:

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import traceback
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -172,6 +173,68 @@ def check_priorities() -> None:
     assert "cannot lower the capture threads' priority" not in journal()
 
 
+MAX_CAMERAS = 8
+"""The most cameras docs/cameras.md allows (the config refuses more)."""
+
+
+def unit_tasks() -> int:
+    """The unit's tasks: systemd's TasksCurrent, else its main process's threads in /proc.
+
+    A container without the pids controller has systemd report ``[not set]`` (and not enforce
+    ``TasksMax=``); the service is one process, so its threads are the unit's tasks.
+    """
+    current = show("TasksCurrent")
+    if current.isdigit():
+        return int(current)
+    try:
+        return len(list(Path(f"/proc/{show('MainPID')}/task").iterdir()))
+    except FileNotFoundError:  # restarting
+        return 0
+
+
+def most_cameras_within_tasks_max() -> None:
+    """The documented maximum of cameras, each with clips: running, threads within TasksMax."""
+    original = CONFIG.read_text()
+    source = "{type: file, path: /var/lib/edgecam/demo.mp4, loop: true, pace: realtime}"
+    cameras = "".join(f"  cam{i}:\n    source: {source}\n    fps: 5\n" for i in range(MAX_CAMERAS))
+    with socket.socket() as probe:  # the host's network: 8080 may be taken there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    CONFIG.write_text(
+        "device: {name: edgecam}\ncameras:\n" + cameras + "rules:\n"
+        "  - {name: person, kind: presence, labels: [person], clip: {pre: 5s, post: 5s}}\n"
+        f'http: {{listen: "127.0.0.1:{port}"}}\n'
+    )
+    sh("systemctl", "restart", "edgecam.service")
+    wait("the service with the most cameras to be active", active_with_status)
+    limit, peak, threads = int(show("TasksMax")), 0, 0
+    log(f"TasksMax {limit}, TasksCurrent as systemd reports it: {show('TasksCurrent')}")
+    end = time.monotonic() + 45.0
+    while time.monotonic() < end:
+        assert show("ActiveState") == "active", journal()[-3000:]
+        peak = max(peak, unit_tasks())
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as reply:
+            found = re.search(r"^edgecam_threads (\S+)$", reply.read().decode(), re.M)
+        threads = max(threads, int(float(found.group(1)))) if found else threads
+        time.sleep(0.5)
+    clips = list(Path("/var/lib/edgecam/events").rglob("*.mp4"))
+    # Every camera keeps a clip ring with its encoder thread from its first frame on.
+    recording = journal().count("clips by encoding decoded frames")
+    log(
+        f"{MAX_CAMERAS} cameras with clips: peak tasks {peak}, peak edgecam_threads {threads}, "
+        f"TasksMax {limit}, {recording} camera(s) recording, {len(clips)} clip(s) written"
+    )
+    assert 0 < max(peak, threads) <= limit, (threads, peak, limit)
+    assert recording >= MAX_CAMERAS, recording
+    assert "Resource temporarily unavailable" not in journal()  # no thread refused
+    CONFIG.write_text(original)
+    sh("systemctl", "restart", "edgecam.service")
+    wait("the service to be active again", active_with_status)
+    # These two restarts are the test's: they must not count toward the unit's StartLimitBurst,
+    # which the watchdog step below relies on.
+    sh("systemctl", "reset-failed", "edgecam.service")
+
+
 def bad_reloads() -> None:
     pid = show("MainPID")
     good = CONFIG.read_text()
@@ -275,6 +338,7 @@ def main() -> int:
     try:
         install_and_start()
         check_priorities()
+        most_cameras_within_tasks_max()
         # A line across the plaza and a rule counting the people who cross it.
         line = "    lines: {crossing: {points: [[0.45, 0.25], [0.45, 0.65]]}}\n"
         edit_config("    fps: 5\n", "    fps: 10\n" + line)

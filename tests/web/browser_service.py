@@ -58,17 +58,14 @@ def stored_events(root: Path, detector: Detector) -> None:
         day, hour = DAYS[i % 4], 6 + (i * 7) % 12  # 06:00-17:59 UTC: the same day in Berlin
         event_id = CLIP_ID if i == STORED - 1 else f"ev-{i:03d}"
         label = "dog" if (i // 4) % 2 else "cat"  # half of each day's
-        sub = {"sub_label": "Border Collie", "sub_score": 0.91} if i % 10 == 1 else {}
+        collie = i % 10 == 1  # as a classifier names them: on the event
         boxes = [d.box for d in found[i % 4]]
         box = boxes[(i // 4) % len(boxes)] if boxes else (0.4, 0.3, 0.55, 0.8)
         ev = Event(event_id, "start", "visitors", "demo", f"{day}T{hour:02d}:{i % 60:02d}:00.000Z",
-                   i, label=label, score=0.8, box=box, track_id=i)  # fmt: skip
+                   i, label=label, score=0.8, box=box, track_id=i,
+                   sub_label="Border Collie" if collie else None,
+                   sub_score=0.91 if collie else None)  # fmt: skip
         store.emit(ev)
-        if sub:  # as the classify stage stores it: on the event itself
-            store._db.execute(
-                "UPDATE events SET event = json_set(event, '$.sub_label', ?, '$.sub_score', ?) "
-                "WHERE id = ?", (sub["sub_label"], sub["sub_score"], event_id),
-            )  # fmt: skip
         jpeg = render_snapshot(frames[i % 4], ev, boxes=boxes, quality=70)
         store.snapshot("demo", "visitors", jpeg)
     clip = write_h264(root / "demo" / f"{CLIP_ID}.mp4", frames=40)
