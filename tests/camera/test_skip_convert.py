@@ -20,6 +20,8 @@ from edgecam.pipeline import loop as pipeline_module
 from edgecam.pipeline.cameras import CameraState
 from edgecam.pipeline.loop import Pipeline
 from edgecam.rules.engine import RuleEngine
+from edgecam.service.metrics import ServiceCollector, ServiceFigures
+from edgecam.service.supervisor import _camera_figures
 from edgecam.types import Frame
 from tests.camera.fixtures import RecordingSink, camera_stats, running, wait_until
 from tests.clips.media import write_h264
@@ -109,3 +111,15 @@ def test_a_live_stream_is_analysed_at_the_cameras_fps_and_the_rest_not_converted
     unconverted, frames = stats["unconverted"], stats["frames"]
     assert unconverted >= 2 * frames and unconverted + frames <= stats["decoded"], stats
     assert stats["analysed"] >= frames - 1, stats
+    # /metrics counts them too.
+    cam = pipeline.cameras[0]
+    figures = ServiceFigures(
+        [_camera_figures(cam, cam.capture.health(time.monotonic()))], 0, "cpu", "test", 0, True, {}
+    )
+    samples = {
+        (sample.name, sample.labels.get("camera")): sample.value
+        for family in ServiceCollector(lambda: figures).collect()
+        for sample in family.samples
+    }
+    total = samples["edgecam_frames_unconverted_total", "cam"]
+    assert total == cam.capture.unconverted >= unconverted
