@@ -70,9 +70,13 @@ class JobThread(Generic[T]):
 
     def abandon(self) -> int:
         """Drop the jobs not begun and ignore new ones; how many were dropped."""
+        return len(self.abandon_jobs())
+
+    def abandon_jobs(self) -> list[T]:
+        """Drop the jobs not begun and ignore new ones; the dropped jobs (to report them)."""
         with self._cond:
             self._taking = False
-            dropped = len(self._jobs)
+            dropped = list(self._jobs)
             self._jobs.clear()
             return dropped
 

@@ -185,18 +185,53 @@ class ClipRecorder:
         self._open: dict[tuple[str, str], list[tuple[int | None, ClipJob]]] = {}
         self._lock = threading.Lock()
 
-    def wants(self, camera: str) -> bool:
-        """True when a rule with ``clip:`` watches ``camera``."""
-        return any(r.camera in (None, camera) for r in self.rules.values())
+    def wants(self, camera: str, rules: Mapping[str, RuleClips] | None = None) -> bool:
+        """True when a rule with ``clip:`` (of ``rules``, else the current ones) watches it."""
+        rules = self.rules if rules is None else rules
+        return any(r.camera in (None, camera) for r in rules.values())
 
-    def tap(self, camera: str, source: object) -> CameraClips | None:
-        """The tap for ``camera``'s capture thread, or None when no rule wants its clips."""
-        if not self.wants(camera):
+    def tap(
+        self, camera: str, source: object, rules: Mapping[str, RuleClips] | None = None,
+        *, attach: bool = True,
+    ) -> CameraClips | None:  # fmt: skip
+        """The tap for ``camera``'s capture thread, or None when no rule wants its clips.
+
+        A reload builds a camera with its new ``rules`` and ``attach=False``: :meth:`attach`
+        takes it in at the swap, so a reload that fails leaves the running clips as they were.
+        """
+        if not self.wants(camera, rules):
             return None
         clips = CameraClips(camera, source, self.config, self._done)
-        self.cameras[camera] = clips
+        if attach:
+            self.attach(clips)
         log.info("camera %s: clips by %s", camera, _MODES[clips.mode])
         return clips
+
+    def attach(self, clips: CameraClips) -> None:
+        """Events of ``clips.name`` make clips from this ring from now on (pipeline thread)."""
+        # A new dict, not an update: /metrics reads it on the HTTP thread.
+        self.cameras = {**self.cameras, clips.name: clips}
+
+    def untapped(self, cameras: Iterable[str], rules: Mapping[str, RuleClips]) -> list[str]:
+        """The ``cameras`` that ``rules`` want clips of but that have no ring (not recording)."""
+        return [name for name in cameras if name not in self.cameras and self.wants(name, rules)]
+
+    def retire(self, camera: str, reason: str) -> None:
+        """``camera`` stops (a reload removed or restarted it; pipeline thread): the clips
+        recording from its ring end here, say ``reason``, and are written like any other."""
+        cam = self.cameras.get(camera)
+        if cam is None:
+            return
+        self.cameras = {name: c for name, c in self.cameras.items() if name != camera}
+        for key in [key for key in self._open if key[0] == camera]:
+            del self._open[key]
+        ended = [s for s in cam.ring.take_subscribers() if isinstance(s, ClipJob)]
+        for job in ended:
+            job.broken(reason)
+            self._done(job)
+        if ended:
+            log.info("camera %s: %d clip(s) cut short: %s", camera, len(ended), reason)
+        cam.close()
 
     def on_events(self, frame: Frame, events: Sequence[Event]) -> list[Event]:
         """Open, end and reference clips for these events of ``frame`` (pipeline thread)."""

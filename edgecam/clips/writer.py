@@ -84,12 +84,15 @@ class ClipWriter:
     def close(self, timeout: float) -> None:
         """Write what is queued, for at most ``timeout`` seconds; clips not begun by then are
         dropped (a clip being written is finished: its ``.part`` file only becomes a clip once
-        complete, and a killed process's ``.part`` files are removed at the next start)."""
+        complete, and a killed process's ``.part`` files are removed at the next start).
+        Each dropped clip is reported as failed, so its event says so."""
         done = self._jobs.close(timeout)
-        if dropped := self._jobs.abandon():
-            log.warning("clips: %d not written, the service is stopping", dropped)
+        if dropped := self._jobs.abandon_jobs():
+            log.warning("clips: %d not written, the service is stopping", len(dropped))
         if not done:
             self._jobs.join(max(1.0, timeout / 2))  # let the clip in progress finish
+        for job in dropped:
+            self._report(ClipResult(job, None, error="not written: the service stopped first"))
 
     def _handle(self, job: ClipJob) -> None:
         try:
@@ -97,6 +100,9 @@ class ClipWriter:
         except Exception as err:  # a bug in one clip must not end the writer
             log.exception("clip %s failed", job.ref.path)
             result = ClipResult(job, None, error=f"{type(err).__name__}: {err}")
+        self._report(result)
+
+    def _report(self, result: ClipResult) -> None:
         self._count(result)
         try:
             self._on_result(result)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from edgecam.camera.base import FullFrameSource, ModelAwareSource
 from edgecam.classify.stage import ClassifyStage
-from edgecam.clips.recorder import ClipRecorder, clip_rules
+from edgecam.clips.recorder import CameraClips, ClipRecorder, clip_rules
 from edgecam.config.models import CameraConfig, Config
 from edgecam.detect.detector import Detector
 from edgecam.detect.regions import Plan, RegionPlanner, detect_crops, detect_plan
@@ -20,6 +20,7 @@ from edgecam.pipeline.guard import DetectorLike, FittingDetector
 from edgecam.pipeline.snapshots import SnapshotJob, SnapshotWorker, wants_snapshot
 from edgecam.publish.base import EventSink, Retargetable, TakesSnapshots, TakesStats
 from edgecam.ratelimit import RateLimitedLog
+from edgecam.rules.config import RuleConfig
 from edgecam.rules.engine import RuleEngine
 from edgecam.types import Box, Detection, Frame, Image
 
@@ -106,12 +107,19 @@ class Pipeline:
         self._fitting = detector if isinstance(detector, FittingDetector) else None
         """The detector, when frames can be fitted to its input on the capture threads."""
         self.cameras = [self.new_camera(name, cam) for name, cam in config.cameras.items()]
+        self._attach_clips(self.cameras)
 
-    def new_camera(self, name: str, config: CameraConfig) -> CameraState:
-        """A camera for this pipeline, not yet started or attached (any thread)."""
+    def new_camera(
+        self, name: str, config: CameraConfig, rules: Sequence[RuleConfig] | None = None
+    ) -> CameraState:
+        """A camera for this pipeline, not yet started or attached (any thread).
+
+        ``rules``: the config's rules the camera runs with (a reload's), if not the running ones.
+        """
         cam = build_camera(name, config, self._ready, self._fitter())
         if self.clips is not None:
-            cam.capture.tap = self.clips.tap(name, cam.capture.source)
+            wanted = None if rules is None else clip_rules(rules)
+            cam.capture.tap = self.clips.tap(name, cam.capture.source, wanted, attach=False)
         if config.regions.mode != "off":
             cam.regions = RegionPlanner(config.regions, self.detector.info.input_size)
         if isinstance(source := cam.capture.source, ModelAwareSource):
@@ -132,6 +140,20 @@ class Pipeline:
         for cam in gone:
             cam.capture.request_stop()
         return gone
+
+    def _retire_clips(self, gone: Sequence[CameraState], config: Config) -> None:
+        """Clips recording from detached cameras end now, cut short, and are written."""
+        if self.clips is not None:
+            for cam in gone:
+                why = "restarted" if cam.name in config.cameras else "removed"
+                self.clips.retire(cam.name, f"camera {why} by a reload")
+
+    def _attach_clips(self, cameras: Sequence[CameraState]) -> None:
+        """The cameras' clip rings take their events from now on (pipeline thread)."""
+        if self.clips is not None:
+            for cam in cameras:
+                if isinstance(tap := cam.capture.tap, CameraClips):
+                    self.clips.attach(tap)
 
     def _fitter(self) -> Callable[[Image], Image] | None:
         return self._fitting.fitter() if self._fitting is not None else None
@@ -162,7 +184,9 @@ class Pipeline:
         if self.clips is not None:
             self.clips.rules = clip_rules(new.config.rules)
         gone = self.detach(new.detach)
+        self._retire_clips(gone, new.config)
         self.attach(new.cameras)
+        self._attach_clips(new.cameras)
         old_sinks: Sequence[EventSink] = ()
         if new.sinks is not None:
             old_sinks, self.sinks = self.sinks, list(new.sinks)

@@ -19,13 +19,14 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry
 
 from edgecam.classify.stage import load_stage
+from edgecam.clips.recorder import clip_rules
 from edgecam.config.models import Config
 from edgecam.errors import ConfigError
 from edgecam.notify.metrics import NotifyCollector
@@ -223,6 +224,7 @@ class Service:
                 log.warning("reload ignored: the service is stopping")
                 return False
             changes = compare(self.config, new)
+            changes, for_clips = self._clip_restarts(new, changes)
             try:
                 built = self._build(new, changes)
             except Exception as err:
@@ -241,6 +243,8 @@ class Service:
             self._finish(built, old)
             self.config = new
             self.reloads += 1
+        for name in for_clips:
+            log.info("reload: camera %s restarted: a rule now records its clips", name)
         for key in changes.need_restart:
             log.warning(
                 "reload: %s changed and is NOT applied (%s); restart edgecam to apply it",
@@ -254,11 +258,24 @@ class Service:
         log.info("reload done: applied %s", applied)
         return True
 
+    def _clip_restarts(
+        self, new: Config, changes: ConfigChanges
+    ) -> tuple[ConfigChanges, list[str]]:
+        """Also restart the cameras a rule now wants clips of (their clip ring is set up as the
+        capture starts: the record stream, the Pi camera's encoder); and their names."""
+        recorder = self.events.recorder
+        if recorder is None:
+            return changes, []
+        names = recorder.untapped(new.cameras, clip_rules(new.rules))
+        restart = [name for name in names if name not in changes.cameras]
+        cameras = tuple(sorted({*changes.cameras, *restart}))
+        return replace(changes, cameras=cameras), restart
+
     def _build(self, new: Config, changes: ConfigChanges) -> _Built:
         """Every new part ``new`` needs (reload thread); on an error, what was built is closed."""
         engine = RuleEngine.from_config(new)
         cameras = [
-            self.pipeline.new_camera(name, new.cameras[name])
+            self.pipeline.new_camera(name, new.cameras[name], new.rules)
             for name in changes.cameras
             if name in new.cameras
         ]
