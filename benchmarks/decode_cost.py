@@ -10,7 +10,9 @@ second, a camera's bit rate), serves them live on loopback as HTTP MPEG-TS from 
   loop filter on);
 - ``sub + main record``: 640x360 decoded, 1080p (or 4K) only demuxed into a clip ring
   (``record:``);
-- the ``decode:`` options one by one on the 1080p stream.
+- the ``decode:`` options one by one on the 1080p stream;
+- ``fps 5``: the camera's ``fps`` cap (``--cap``) below the stream's: every frame is decoded, only
+  the frames the detector may take are converted to BGR, as edgecam's capture thread does.
 
 Cases run in alternating rounds (every case once per round, rounds repeated); each figure is the
 median over the rounds of process CPU seconds per second of video received, measured for
@@ -19,7 +21,8 @@ median over the rounds of process CPU seconds per second of video received, meas
 With ``--rtsp`` the 1080p and sub-plus-record cases run over RTSP too, served by GStreamer's
 RTSP server (Debian packages; see ``rtsp_server``).
 
-    python -m benchmarks.decode_cost [--rounds 3] [--window 4] [--fps 15] [--4k] [--rtsp] [--json]
+    python -m benchmarks.decode_cost [--rounds 3] [--window 4] [--fps 15] [--cap 5] [--4k] [--rtsp]
+                                     [--json]
 """
 
 from __future__ import annotations
@@ -143,6 +146,21 @@ class Case:
     decode: DecodeConfig | None
     """None: as before issue 23 (FFmpeg's own thread count, every option off)."""
     record: str | None = None
+    cap: float | None = None
+    """The camera's ``fps`` cap: frames over it are decoded but not converted (the capture
+    thread's rule: converted when at least ``1 / cap`` s after the last one converted)."""
+
+
+def _read(source: AvSource, cap: float | None, last: list[float]) -> None:
+    """One frame as the capture thread reads it: converted only when the detector may take it."""
+    if cap is None:
+        source.read()
+        return
+    source.grab()
+    now = time.monotonic()
+    if now - last[0] >= 1.0 / cap:
+        last[0] = now
+        source.retrieve()
 
 
 def run_case(case: Case, urls: dict[str, str], fps: int, window: float) -> tuple[float, int]:
@@ -162,8 +180,9 @@ def run_case(case: Case, urls: dict[str, str], fps: int, window: float) -> tuple
                 source.read()
         first, start = source.decoded, source.stream_time() or 0.0
         cpu0, wall0 = time.process_time(), time.monotonic()
+        last = [float("-inf")]
         while time.monotonic() - wall0 < window:
-            source.read()
+            _read(source, case.cap, last)
         cpu = time.process_time() - cpu0
         frames = source.decoded - first
         # Video seconds by the stream's own clock: skip_frame decodes fewer frames than it spans.
@@ -177,12 +196,24 @@ def _with(config: DecodeConfig, **changes: object) -> DecodeConfig:
     return config.model_copy(update=changes)
 
 
-def rtsp_cases() -> list[Case]:
+def rtsp_cases(cap: float) -> list[Case]:
     """The headline pair again, over RTSP (TCP) instead of HTTP MPEG-TS."""
+    tuned = DecodeConfig(hardware="off")
     return [
         Case("RTSP: detect 1080p (legacy)", "rtsp:1080p", None),
-        Case("RTSP: sub 640x360 + main 1080p record (tuned)", "rtsp:640x360",
-             DecodeConfig(hardware="off"), "rtsp:1080p"),
+        Case("RTSP: sub 640x360 + main 1080p record (tuned)", "rtsp:640x360", tuned, "rtsp:1080p"),
+        Case(f"RTSP: sub 640x360 + main 1080p record (tuned), fps {cap:g}", "rtsp:640x360", tuned,
+             "rtsp:1080p", cap),
+    ]  # fmt: skip
+
+
+def capped_cases(cap: float) -> list[Case]:
+    """Under the camera's ``fps`` cap: every frame decoded, only the ones taken converted."""
+    tuned = DecodeConfig(hardware="off")
+    return [
+        Case(f"detect 1080p (tuned), fps {cap:g}", "1080p", tuned, None, cap),
+        Case(f"sub 640x360 + main 1080p record (tuned), fps {cap:g}", "640x360", tuned, "1080p",
+             cap),
     ]  # fmt: skip
 
 
@@ -228,7 +259,8 @@ def measure(args: argparse.Namespace) -> dict[str, dict[str, float]]:
         costs: dict[str, list[float]] = {}
         frames: dict[str, list[int]] = {}
         for round_ in range(args.rounds):
-            for case in cases(args.with_4k) + (rtsp_cases() if rtsp else []):
+            every = cases(args.with_4k) + capped_cases(args.cap)
+            for case in every + (rtsp_cases(args.cap) if rtsp else []):
                 cost, count = run_case(case, urls, args.fps, args.window)
                 costs.setdefault(case.name, []).append(cost)
                 frames.setdefault(case.name, []).append(count)
@@ -254,12 +286,17 @@ def _say(args: argparse.Namespace, line: str) -> None:
 
 
 def table(results: dict[str, dict[str, float]]) -> str:
-    """A Markdown table, each case against decoding 1080p for detection (legacy)."""
-    base = results["detect 1080p (legacy)"]["cpu_per_video_s"]
+    """A Markdown table, each case against decoding 1080p for detection (legacy), RTSP cases
+    against doing so over RTSP."""
     lines = ["| case | CPU s per s of video | vs detect 1080p (legacy) |", "|---|---:|---:|"]
     for name, figures in results.items():
+        prefix = "RTSP: " if name.startswith("RTSP: ") else ""
+        base = results[f"{prefix}detect 1080p (legacy)"]["cpu_per_video_s"]
         cost = figures["cpu_per_video_s"]
-        lines.append(f"| {name} | {cost:.3f} | {base / cost:.1f}x less |")
+        ratio = base / cost
+        versus = f"{ratio:.1f}x less" if ratio >= 1.05 else f"{1.0 / ratio:.1f}x more"
+        versus = "1.0x" if versus.startswith("1.0x") else versus
+        lines.append(f"| {name} | {cost:.3f} | {versus} |")
     return "\n".join(lines)
 
 
@@ -269,6 +306,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
     parser.add_argument("--window", type=float, default=4.0, help="seconds measured per case")
     parser.add_argument("--fps", type=int, default=15, help="frame rate of the test streams")
+    parser.add_argument("--cap", type=float, default=5.0, help="camera fps cap of the capped cases")
     parser.add_argument("--4k", dest="with_4k", action="store_true", help="add the 4K cases")
     parser.add_argument("--rtsp", action="store_true", help="add RTSP cases (GStreamer)")
     parser.add_argument("--json", action="store_true", help="JSON instead of a table")

@@ -78,6 +78,8 @@ class AvSource:
         self._stream: Any = None
         self._packets: Iterator[Any] | None = None
         self._decoded: deque[Any] = deque()
+        self._frame: Any = None
+        """The frame last grabbed, until it is retrieved."""
         self._keep = False
         self._kept: list[Any] = []
         self._template: StreamTemplate | None = None
@@ -92,6 +94,11 @@ class AvSource:
         self._ring: PacketRing | None = None
         self._policy = ReconnectPolicy()
         self._record: RecordStream | None = None
+        if not self.live:
+            # A recording's frames carry video time (RecordedSource): the capture thread checks
+            # for these attributes when it is made, before the first open.
+            self.start_wall = 0.0
+            self.frame_time = 0.0
 
     @property
     def target(self) -> str:
@@ -209,12 +216,19 @@ class AvSource:
 
     def read(self) -> Image | None:
         """The next frame (BGR); None at the end of a file; :class:`CameraError` if it failed."""
+        return self.retrieve() if self.grab() else None
+
+    def grab(self) -> bool:
+        """Decode the next frame, not yet converted; False at the end of a file.
+
+        :class:`CameraError` if the stream failed or ended.
+        """
         import av
 
         if self._packets is None:
             raise CameraError(f"camera {self.name!r}: read before open")
         try:
-            image = self._decode_next()
+            frame = self._decode_next()
         except (av.FFmpegError, OSError) as err:
             if self._decoder is not None and self._decoder is not self._stream.codec_context:
                 # The hardware decoder failed mid-stream: software from the next open on.
@@ -224,14 +238,23 @@ class AvSource:
             raise CameraError(
                 f"camera {self.name!r}: read from {self.target} failed: {err}"
             ) from err
-        if image is None:
+        self._frame = frame
+        if frame is None:
             if self.live:
                 raise CameraError(f"camera {self.name!r}: stream {self.target} ended")
-            return None
+            return False
         self._pace()
+        return True
+
+    def retrieve(self) -> Image:
+        """The frame last grabbed, converted to BGR (about 30 % of a 1080p frame's decode)."""
+        if self._frame is None:
+            raise CameraError(f"camera {self.name!r}: retrieve before grab")
+        image: Image = self._frame.to_ndarray(format="bgr24")
+        self._frame = None
         return image
 
-    def _decode_next(self) -> Image | None:
+    def _decode_next(self) -> Any:
         assert self._packets is not None
         while not self._decoded:
             packet = next(self._packets, None)
@@ -249,8 +272,7 @@ class AvSource:
             if self._first_time is None:
                 self._first_time = frame.time
             self.frame_time = frame.time - self._first_time
-        image: Image = frame.to_ndarray(format="bgr24")
-        return image
+        return frame
 
     def _pace(self) -> None:
         if self.live or self.config.pace != "realtime" or not self._fps:
@@ -266,5 +288,6 @@ class AvSource:
         self._packets = None
         self._kept = []
         self._decoded.clear()
+        self._frame = None
         if container is not None:
             container.close()

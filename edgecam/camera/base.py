@@ -151,3 +151,21 @@ class CountsDecodes(Protocol):
     """A source that counts the frames its decoder produced (``edgecam_frames_decoded``)."""
 
     decoded: int
+
+
+@runtime_checkable
+class GrabbingSource(Protocol):
+    """A source whose read is two steps: decode the next frame, then convert it to BGR.
+
+    The capture thread decodes every frame (a compressed stream's frames depend on each other)
+    but converts, and fits, only the frames the detector may take: at a low ``fps`` cap most
+    are never converted (``unconverted`` in the camera's stats).
+    """
+
+    def grab(self) -> bool:
+        """Decode the next frame without converting it; False at the end of a file."""
+        ...
+
+    def retrieve(self) -> Image:
+        """The frame last grabbed, as a fresh BGR array."""
+        ...

@@ -20,6 +20,7 @@ from edgecam.camera.base import (
     CountsDecodes,
     ExtrasSource,
     FrameSource,
+    GrabbingSource,
     ReconnectPolicy,
     RecordedSource,
     TwoStreamSource,
@@ -85,6 +86,13 @@ class CaptureThread(threading.Thread):
         self._extras = source if isinstance(source, ExtrasSource) else None
         self._views = source if isinstance(source, ViewSource) else None
         """The source, when its frames carry their own (video) time."""
+        self._grabbing = source if isinstance(source, GrabbingSource) else None
+        self.wanted: Callable[[float], bool] | None = None
+        """Whether the detector may take a frame captured at this time (its ``fps`` cap, read
+        each frame, so a reload applies at once); a frame it never takes is decoded but not
+        converted or fitted. None: every frame is."""
+        self._delivered_at = float("-inf")
+        self._read_at = 0.0
         self._stop_event = stop
         self._ready = ready
         self._opened = False
@@ -96,6 +104,8 @@ class CaptureThread(threading.Thread):
         self.reconnects = 0
         self.read_errors = 0
         self.stalls = 0
+        self.unconverted = 0
+        """Frames decoded but never converted to BGR: the detector would not have taken them."""
         self.last_frame_mono: float | None = None
         self.error: CameraError | None = None
         """The last error; for a live source it may be cleared again by a reconnect."""
@@ -175,7 +185,7 @@ class CaptureThread(threading.Thread):
                     return
                 continue
             try:
-                image = self.source.read()
+                image = self._read()
             except Exception as err:
                 if not self.live:
                     raise
@@ -186,13 +196,41 @@ class CaptureThread(threading.Thread):
                 log.info("camera %s: end of stream after %d frames", self.source.name, self.frames)
                 self.status = "ended"
                 return
-            now = time.monotonic()
-            if self.live and self._stalled(now):
-                self.stalls += 1
-                self._lost(CameraError(f"camera {self.source.name!r}: stalled, no frame for "
-                                       f"{now - (self.last_frame_mono or now):.1f} s"))  # fmt: skip
-                continue
-            self._deliver(image, now)
+            if not isinstance(image, _Skipped):
+                self._deliver(image, self._read_at)
+
+    def _read(self) -> Image | _Skipped | None:
+        """The next frame; ``SKIPPED`` for one decoded but not wanted (not converted)."""
+        grabbing = self._grabbing
+        if grabbing is None:
+            image = self.source.read()
+            return image if image is None else self._checked(image)
+        if not grabbing.grab():
+            return None
+        # The frame's capture time is when it was decoded: what ``wanted`` was asked about.
+        self._read_at = now = time.monotonic()
+        if self._stall(now):
+            return SKIPPED
+        wanted = self.wanted
+        mono = self._recorded.frame_time if self._recorded is not None else now
+        if wanted is not None and not wanted(mono) and mono - self._delivered_at < KEEPALIVE:
+            self.unconverted += 1
+            self._came(now)
+            return SKIPPED
+        return grabbing.retrieve()
+
+    def _checked(self, image: Image) -> Image | _Skipped:
+        self._read_at = now = time.monotonic()
+        return SKIPPED if self._stall(now) else image
+
+    def _stall(self, now: float) -> bool:
+        """A frame after a stall: the source is closed (and reopened), the frame dropped."""
+        if not (self.live and self._stalled(now)):
+            return False
+        self.stalls += 1
+        self._lost(CameraError(f"camera {self.source.name!r}: stalled, no frame for "
+                               f"{now - (self.last_frame_mono or now):.1f} s"))  # fmt: skip
+        return True
 
     def _deliver(self, image: Image, now: float) -> None:
         fitted = self.fit(image) if self.fit is not None else None
@@ -206,15 +244,20 @@ class CaptureThread(threading.Thread):
             views = self._views.frame_views() if self._views is not None else None
             frame = Frame(image, self.frames, now, time.time(), name, fitted, crops, found, views)
         self.frames += 1
+        self._delivered_at = frame.mono
         if self.tap is not None:
             self.tap.frame(frame)
+        self._came(now)
+        self.slot.put(frame, self._stop_event)
+        self._ready.set()
+
+    def _came(self, now: float) -> None:
+        """A frame came (delivered or not): the source is running, not stalled."""
         self.last_frame_mono = now
         self._attempt = 0
         if self.status != "running":
             self.status = "running"
             self.error = None
-        self.slot.put(frame, self._stop_event)
-        self._ready.set()
 
     def _stalled(self, now: float) -> bool:
         last = self.last_frame_mono
@@ -290,6 +333,8 @@ class CaptureThread(threading.Thread):
         }
         if isinstance(self.source, CountsDecodes):
             health["decoded"] = self.source.decoded
+        if self._grabbing is not None:
+            health["unconverted"] = self.unconverted
         source = self.source
         record = source.record_health(now) if isinstance(source, TwoStreamSource) else None
         if record is not None:
@@ -307,6 +352,16 @@ class CaptureThread(threading.Thread):
         return detail if isinstance(detail, str) else None
 
 
+class _Skipped:
+    """The type of :data:`SKIPPED`."""
+
+
+SKIPPED = _Skipped()
+"""A frame read but not delivered (not wanted, or after a stall)."""
+KEEPALIVE = 1.0
+"""Seconds (of the frames' clock) after which a frame is delivered even if the detector will not
+take it: the pipeline's heartbeat stays fresh, and a clip ring fed at each delivered frame gets
+its packets at most this late, whatever the ``fps`` cap."""
 CAPTURE_NICENESS = 5
 """Niceness of a capture thread: below the inference threads, never starved by other load."""
 UNPACED_NICENESS = 10

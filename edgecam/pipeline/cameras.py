@@ -32,6 +32,8 @@ class CameraState:
     motion: MotionGate | None = None
     detect_enabled: bool = True
     last_analysed: float = float("-inf")
+    promised: float = float("-inf")
+    """Capture time of the last frame :meth:`wants` let through (the capture thread's)."""
     last_frame: Frame | None = None
     last_detections: Sequence[Detection] = ()
     last_regions: Sequence[tuple[int, int, int, int]] = ()
@@ -57,6 +59,25 @@ class CameraState:
     """The camera detects on its own sensor (the AI Camera); the detector never runs for it."""
     invokes: int = 0
     """Inferences the detector ran for this camera's frames (regions count one each)."""
+
+    def wants(self, mono: float) -> bool:
+        """Whether the loop would take a frame captured at ``mono`` (asked on the capture thread).
+
+        The frames it would skip (over the ``fps`` cap, detection paused) are then not converted
+        or fitted at all. The motion gate, the live view and the clip ring see no difference: the
+        gate and the live view get only frames the loop takes, the ring gets packets.
+        """
+        if not self.detect_enabled:
+            return False
+        # Without a motion gate a frame wanted now is analysed for sure, even if the loop has not
+        # taken it yet (it is busy, or a recording's queue holds it): the next is due after it.
+        last = self.last_analysed if self.motion is not None else max(
+            self.last_analysed, self.promised
+        )  # fmt: skip
+        if mono - last < self.min_interval:
+            return False
+        self.promised = mono
+        return True
 
     def stats(self) -> dict[str, object]:
         """The camera's part of the stats payload: counters, capture status and motion."""
@@ -90,7 +111,9 @@ def build_camera(
     capture = CaptureThread(source, slot, threading.Event(), ready, policy=policy, fit=fit)
     interval = 1.0 / config.fps if config.fps else 0.0
     gate = MotionGate(config.motion) if config.motion.enabled else None
-    return CameraState(name, slot, capture, interval, gate)
+    cam = CameraState(name, slot, capture, interval, gate)
+    capture.wanted = cam.wants
+    return cam
 
 
 def wire_model_aware(

@@ -297,6 +297,9 @@ class Pipeline:
 
     def _analyse(self, cam: CameraState, frame: Frame) -> None:
         stats = self.stats
+        # Set before detecting: the capture thread reads it to skip converting the frames that
+        # come during the inference and that this loop would not take.
+        cam.last_analysed = frame.mono
         if cam.sensor is not None:  # the AI Camera detected on its sensor: no inference here
             detections = cam.sensor(frame.detections or ())
         else:
@@ -304,7 +307,6 @@ class Pipeline:
             stats.inference_ms += (self.detector.last_invoke_ms - stats.inference_ms) * 0.1
         stats.analysed += 1
         cam.analysed += 1
-        cam.last_analysed = frame.mono
         cam.last_frame = frame
         cam.last_detections = detections
         self.heartbeat = time.monotonic()

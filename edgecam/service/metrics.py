@@ -92,6 +92,8 @@ class CameraFigures:
     record_packets: int | None = None
     """Packets of the record stream put into the clip ring (None: the camera has none)."""
     record_reconnects: int = 0
+    unconverted: int = 0
+    """Detect-stream frames decoded but never converted: the detector would not take them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,13 +189,21 @@ def _stream_families(cameras: Sequence[CameraFigures]) -> Iterator[Metric]:
         "edgecam_record_reconnects", "Times the record stream was reopened after a failure",
         labels=["camera"],
     )  # fmt: skip
+    unconverted = CounterMetricFamily(
+        "edgecam_frames_unconverted",
+        "Detect-stream frames decoded but not converted or fitted (over the camera's fps cap)",
+        labels=["camera"],
+    )
     for cam in cameras:
         for stream, count in cam.decoded.items():
             decoded.add_metric([cam.name, stream], count)
+        if "detect" in cam.decoded:
+            unconverted.add_metric([cam.name], cam.unconverted)
         if cam.record_packets is not None:
             packets.add_metric([cam.name], cam.record_packets)
             reconnects.add_metric([cam.name], cam.record_reconnects)
     yield decoded
+    yield unconverted
     yield packets
     yield reconnects
 

@@ -122,7 +122,7 @@ def _camera_figures(cam: CameraState, health: dict[str, object]) -> CameraFigure
     return CameraFigures(
         cam.name, cam.capture.frames, cam.slot.dropped, cam.analysed, cam.capture.reconnects,
         cam.invokes, cam.sensor.frames if cam.sensor is not None else 0,
-        decoded, packets, reconnects or 0,
+        decoded, packets, reconnects or 0, cam.capture.unconverted,
     )  # fmt: skip
 
 
