@@ -8,9 +8,7 @@ counters are what stats and health report.
 
 from __future__ import annotations
 
-import functools
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +25,7 @@ from edgecam.camera.base import (
     ViewSource,
     backoff_delay,
 )
+from edgecam.camera.priority import capture_niceness, lower_priority
 from edgecam.camera.slot import LatestFrameSlot
 from edgecam.errors import CameraError
 from edgecam.ratelimit import RateLimitedLog
@@ -131,7 +130,7 @@ class CaptureThread(threading.Thread):
 
     def run(self) -> None:
         """Read until the source ends, fails for good or the service stops; then close the slot."""
-        _lower_priority(capture_niceness(self.source))
+        lower_priority(capture_niceness(self.source))
         try:
             self._open_first()
             self._loop()
@@ -362,45 +361,7 @@ KEEPALIVE = 1.0
 """Seconds (of the frames' clock) after which a frame is delivered even if the detector will not
 take it: the pipeline's heartbeat stays fresh, and a clip ring fed at each delivered frame gets
 its packets at most this late, whatever the ``fps`` cap."""
-CAPTURE_NICENESS = 5
-"""Niceness of a capture thread: below the inference threads, never starved by other load."""
-UNPACED_NICENESS = 10
-"""Niceness of a file read as fast as it decodes (``pace: fast``): it would take a core."""
 LOUD_ATTEMPTS = 3
 """Failed reopen attempts in a row that each log a warning; later ones only now and then."""
 REMIND_EVERY = 600.0
 """Seconds between warnings while a camera stays unreachable."""
-
-
-def capture_niceness(source: FrameSource) -> int:
-    """The niceness the capture thread of ``source`` runs at."""
-    return UNPACED_NICENESS if getattr(source, "unpaced", False) else CAPTURE_NICENESS
-
-
-def _lower_priority(niceness: int) -> None:
-    """Make the calling capture thread yield to the inference threads when cores are scarce.
-
-    On a CPU-bound Pi, TFLite's worker threads meet at a barrier inside every invoke; a decoder
-    thread that preempts one of them stalls the whole invoke, so capture runs at a lower
-    priority (a positive niceness). Not at ``SCHED_IDLE``: a thread there runs only on a core
-    that would otherwise idle, so any other load on the machine starves it, and with it a
-    camera, or a recording analysed frame by frame. Linux sets niceness per thread; elsewhere
-    this does nothing.
-    """
-    if not hasattr(os, "setpriority"):
-        return
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
-    except OSError as err:
-        _priority_warning(err.strerror or str(err))
-
-
-@functools.cache
-def _priority_warning(reason: str) -> None:
-    """Say once per process (not per camera and reopen) that capture keeps its full priority."""
-    log.warning(
-        "cannot lower the capture threads' priority (%s), so capture competes with inference for "
-        "the cores; under systemd the unit must allow it (SystemCallFilter=setpriority, as "
-        "systemd/edgecam.service does)",
-        reason,
-    )

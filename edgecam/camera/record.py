@@ -19,6 +19,7 @@ from pydantic import Field
 
 from edgecam.camera.base import ReconnectPolicy, backoff_delay
 from edgecam.camera.opencv import redact_url
+from edgecam.camera.priority import lower_priority
 from edgecam.clips.ring import PacketRing, copy_template
 from edgecam.errors import CameraError
 from edgecam.ratelimit import RateLimitedLog
@@ -157,7 +158,7 @@ class RecordStream:
         }
 
     def _run(self, stop: threading.Event) -> None:
-        _lower_priority()
+        lower_priority(RECORD_NICENESS)
         attempt = 0
         while not stop.is_set():
             try:
@@ -246,11 +247,3 @@ class RecordStream:
             ) from err
         if not stop.is_set():
             raise CameraError(f"camera {self.camera!r}: record stream {self.target} ended")
-
-
-def _lower_priority() -> None:
-    import contextlib
-    import os
-
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), RECORD_NICENESS)

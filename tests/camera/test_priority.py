@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from edgecam.camera import capture
+from edgecam.camera import priority
 
 
 def test_a_refused_priority_change_warns_once(
@@ -16,12 +16,12 @@ def test_a_refused_priority_change_warns_once(
     def refuse(_which: int, _who: int, _prio: int) -> None:
         raise PermissionError(1, "Operation not permitted")
 
-    capture._priority_warning.cache_clear()
+    priority._priority_warning.cache_clear()
     monkeypatch.setattr(os, "setpriority", refuse)
     with caplog.at_level(logging.WARNING):
         for niceness in (5, 10, 5):  # three cameras
-            capture._lower_priority(niceness)
+            priority.lower_priority(niceness)
     [record] = caplog.records
     assert "Operation not permitted" in record.getMessage()
     assert "SystemCallFilter=setpriority" in record.getMessage()
-    capture._priority_warning.cache_clear()
+    priority._priority_warning.cache_clear()

@@ -158,7 +158,8 @@ def test_a_source_is_opened_on_its_capture_thread_at_the_lowered_priority(live: 
     import os
     import threading
 
-    from edgecam.camera.capture import CAPTURE_NICENESS, CaptureThread
+    from edgecam.camera.capture import CaptureThread
+    from edgecam.camera.priority import CAPTURE_NICENESS
     from edgecam.camera.slot import LatestFrameSlot
 
     source = _Recording("cam", live=live)
