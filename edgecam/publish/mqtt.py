@@ -87,6 +87,7 @@ class MqttSink:
         rules: Sequence[RuleLike],
         *,
         outbox: Outbox | None = None,
+        classified: frozenset[str] = frozenset(),
         on_detect_command: DetectHandler | None = None,
         clock: Callable[[], float] = time.time,
         window: int = 256,
@@ -105,8 +106,9 @@ class MqttSink:
         self._clock = clock
         self._window = window
         self._queue: queue.SimpleQueue[Work] = queue.SimpleQueue()
+        self._classified = classified  # fixed: a classify: change needs a restart
         self._retained = RetainedState(
-            self.topics, self._outbox, cameras, rule_targets(cameras, rules)
+            self.topics, self._outbox, cameras, rule_targets(cameras, rules, classified)
         )
         """Retained states and counts (publisher thread only)."""
         # Per-direction counts seen by emit() (pipeline thread only), to publish their sum.
@@ -185,7 +187,8 @@ class MqttSink:
 
     def retarget(self, cameras: Sequence[str], rules: Sequence[RuleLike]) -> None:
         """Follow a reload's rules and cameras: discovery and states for the new, stale cleared."""
-        self._queue.put(Retarget(tuple(cameras), tuple(rule_targets(cameras, rules))))
+        targets = tuple(rule_targets(cameras, rules, self._classified))
+        self._queue.put(Retarget(tuple(cameras), targets))
 
     def close(self) -> None:
         """Flush for up to ``flush_timeout``, publish ``offline``, disconnect; say what is kept."""

@@ -44,7 +44,8 @@ class RuleTarget:
     clip: bool = False
     """The rule records clips: it has a retained ``clip`` topic (the latest clip's URL)."""
     classified: bool = False
-    """The rule filters or counts by sub label: it has a ``sub_label`` sensor."""
+    """The rule can have a sub label (it filters or counts by one, or a classifier applies to
+    its labels): it has a ``sub_label`` sensor."""
 
     @property
     def counting(self) -> bool:
@@ -52,8 +53,14 @@ class RuleTarget:
         return self.kind in COUNTING_KINDS
 
 
-def rule_targets(cameras: Iterable[str], rules: Iterable[RuleLike]) -> list[RuleTarget]:
-    """Every (camera, rule) pair of a config; a rule without a camera applies to all."""
+def rule_targets(
+    cameras: Iterable[str], rules: Iterable[RuleLike], classified: frozenset[str] = frozenset()
+) -> list[RuleTarget]:
+    """Every (camera, rule) pair of a config; a rule without a camera applies to all.
+
+    ``classified`` holds the detector labels a configured classifier applies to: the events of
+    a rule on one of them can carry a sub label.
+    """
     names = list(cameras)
     return [
         RuleTarget(
@@ -62,11 +69,19 @@ def rule_targets(cameras: Iterable[str], rules: Iterable[RuleLike]) -> list[Rule
             rule.kind,
             *_count_shape(rule),
             getattr(rule, "clip", None) is not None,
-            bool(getattr(rule, "sub_labels", None)) or getattr(rule, "by", None) == "sub_label",
+            _has_sub_label(rule, classified),
         )
         for rule in rules
         for camera in (names if rule.camera is None else [rule.camera])
     ]
+
+
+def _has_sub_label(rule: RuleLike, classified: frozenset[str]) -> bool:
+    """Whether the rule's events can carry a sub label (a rule without labels: any label)."""
+    if getattr(rule, "sub_labels", None) or getattr(rule, "by", None) == "sub_label":
+        return True
+    labels = getattr(rule, "labels", None)
+    return bool(classified) and (not labels or not classified.isdisjoint(labels))
 
 
 def _count_shape(rule: RuleLike) -> tuple[tuple[str, ...], bool]:

@@ -95,6 +95,8 @@ class Service:
     ) -> None:
         self.config = config
         self.config_path = config_path
+        self._classify = config.classify
+        """The classifiers running (a ``classify:`` change waits for a restart)."""
         self.builders = builders
         self.notifier = notifier or Notifier.from_environ()
         self.registry = CollectorRegistry()
@@ -288,7 +290,9 @@ class Service:
                 if not self.detector.exclusive:
                     built.detector = built.build_detector()
             if "sinks" in changes.rebuild:
-                built.sinks = [*self.builders.sinks(new), self.recent]
+                # The running classifiers say which rules get a sub label sensor, not new ones.
+                running = new.model_copy(update={"classify": self._classify})
+                built.sinks = [*self.builders.sinks(running), self.recent]
         except BaseException:
             built.discard()
             raise

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from prometheus_client import CollectorRegistry
 
+from edgecam.classify.config import ClassifierConfig
 from edgecam.config.models import Config
 from edgecam.errors import ConfigError
 from edgecam.pipeline.guard import DetectorLike
@@ -126,8 +127,16 @@ def build_sinks(config: Config, events: str | None) -> list[EventSink]:
             from edgecam.publish.mqtt import MqttSink
 
             # First: an event is durable in the outbox before any other sink has seen it.
+            # A rule on a classified label gets a sub label sensor in Home Assistant.
+            classified = classified_labels(config.classify)
             sinks.append(
-                MqttSink(config.mqtt, config.device.name, list(config.cameras), config.rules)
+                MqttSink(
+                    config.mqtt,
+                    config.device.name,
+                    list(config.cameras),
+                    config.rules,
+                    classified=classified,
+                )
             )
         if config.snapshots is not None:
             from edgecam.publish.snapshots import SnapshotStore
@@ -143,6 +152,11 @@ def build_sinks(config: Config, events: str | None) -> list[EventSink]:
         close_sinks(sinks, 1.0)  # nothing was started: this only releases files
         raise
     return sinks
+
+
+def classified_labels(classify: Sequence[ClassifierConfig]) -> frozenset[str]:
+    """The detector labels some classifier applies to (their tracks can get a sub label)."""
+    return frozenset(label for classifier in classify for label in classifier.applies_to)
 
 
 def _events_sink(events: str) -> EventSink:

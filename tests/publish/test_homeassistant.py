@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
-from edgecam.publish.homeassistant import discovery_messages
-from edgecam.publish.topics import RuleTarget, Topics
+from edgecam.config.loader import parse_config
+from edgecam.publish.homeassistant import DiscoveryMessage, discovery_messages
+from edgecam.publish.mqtt import MqttSink
+from edgecam.publish.topics import RuleTarget, Topics, rule_targets, stale_retained
+from edgecam.publish.work import Retarget
+from edgecam.service.build import build_sinks, classified_labels
+from tests.helpers import DATA
 
 TOPICS = Topics("edgecam", "porch-pi")
 TOPIC = re.compile(r"^homeassistant/(binary_sensor|sensor|switch|image)/[\w-]+/[\w-]+/config$")
@@ -150,3 +156,93 @@ def test_rule_entities_show_the_latest_event_as_attributes() -> None:
         "e1",
         ["walkway"],
     )
+
+
+CLASSIFIED = f"""
+cameras:
+  feeder: {{source: {{type: image, paths: [{DATA / "person.jpg"}]}}}}
+classify: [{{name: birds, labels: [bird]}}]
+rules:
+  - {{name: birds, kind: presence, labels: [bird]}}
+  - {{name: people, kind: presence, labels: [person]}}
+  - {{name: visitors, kind: presence, labels: [person, bird]}}
+  - {{name: jays, kind: presence, labels: [bird], sub_labels: [Blue Jay]}}
+http: {{enabled: false}}
+"""
+
+
+def _sub_label_sensors(messages: list[DiscoveryMessage]) -> set[object]:
+    return {m.config["state_topic"] for m in messages if m.topic.endswith("__sub_label/config")}
+
+
+def test_every_rule_on_a_classified_label_gets_a_sub_label_sensor() -> None:
+    config = parse_config(CLASSIFIED)
+    classified = classified_labels(config.classify)
+    assert classified == {"bird"}
+    targets = rule_targets(["feeder"], config.rules, classified)
+    sensors = _sub_label_sensors(discovery_messages(TOPICS, ["feeder"], targets))
+    assert sensors == {
+        f"edgecam/porch-pi/feeder/{rule}/sub_label" for rule in ("birds", "visitors", "jays")
+    }
+    # Without the classifier only the rule that filters by sub label keeps its sensor.
+    plain = rule_targets(["feeder"], config.rules)
+    assert _sub_label_sensors(discovery_messages(TOPICS, ["feeder"], plain)) == {
+        "edgecam/porch-pi/feeder/jays/sub_label"
+    }
+
+
+class _Unlabelled:
+    """A rule without labels (what topics accept): it matches any label."""
+
+    name, kind, camera = "anything", "presence", None
+
+
+def test_a_rule_without_labels_gets_the_sensor_when_any_label_is_classified() -> None:
+    for classified, expected in ((frozenset({"cat"}), True), (frozenset(), False)):
+        (target,) = rule_targets(["feeder"], [_Unlabelled()], classified)
+        assert target.classified is expected
+
+
+def test_a_rules_reload_adds_and_clears_sub_label_sensors() -> None:
+    """What the sink does on a reload of ``rules:``: its classified labels stay (a ``classify:``
+    change waits for a restart), discovery follows the new rules, the stale topics are cleared."""
+    config = parse_config(CLASSIFIED)
+    classified = classified_labels(config.classify)
+    old = rule_targets(["feeder"], config.rules, classified)
+    published = {m.topic for m in discovery_messages(TOPICS, ["feeder"], old)}
+    # birds now watches cats (no classifier for them), visitors is gone, feeder_birds is new.
+    rules = CLASSIFIED.split("rules:", maxsplit=1)[0] + (
+        "rules:\n"
+        "  - {name: birds, kind: presence, labels: [cat]}\n"
+        "  - {name: people, kind: presence, labels: [person]}\n"
+        "  - {name: jays, kind: presence, labels: [bird], sub_labels: [Blue Jay]}\n"
+        "  - {name: feeder_birds, kind: presence, labels: [bird]}\n"
+    )
+    new = rule_targets(["feeder"], parse_config(rules).rules, classified)
+    discovery = discovery_messages(TOPICS, ["feeder"], new)
+    assert _sub_label_sensors(discovery) == {
+        "edgecam/porch-pi/feeder/jays/sub_label",
+        "edgecam/porch-pi/feeder/feeder_birds/sub_label",
+    }
+    stale = stale_retained(TOPICS, ["feeder"], new, [m.topic for m in discovery], published)
+    node = "homeassistant/{}/edgecam_porch-pi/feeder__{}/config"
+    assert node.format("sensor", "birds__sub_label") in stale  # the rule stays, its sensor goes
+    assert node.format("sensor", "visitors__sub_label") in stale  # a removed rule's entities go
+    assert node.format("binary_sensor", "visitors") in stale
+    assert not [t for t in stale if "__jays" in t or "__people" in t or "__birds/" in t]
+
+
+def test_the_mqtt_sink_is_built_with_the_classified_labels(tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox.db"
+    config = parse_config(CLASSIFIED + f"mqtt: {{outbox: {{path: {outbox}}}}}\n")
+    (sink,) = build_sinks(config, None)  # idle: nothing connects
+    try:
+        assert isinstance(sink, MqttSink)
+        assert {t.rule for t in sink._retained.targets if t.classified} == {
+            "birds", "visitors", "jays"
+        }  # fmt: skip
+        sink.retarget(["feeder"], config.rules[:1])  # a rules reload keeps them
+        work = sink._queue.get_nowait()
+        assert isinstance(work, Retarget) and [t.classified for t in work.targets] == [True]
+    finally:
+        sink.close()

@@ -20,7 +20,7 @@ from edgecam.event import Event
 from edgecam.pipeline.guard import DetectorLike
 from edgecam.publish.base import DetectHandler, EventSink
 from edgecam.service.app import Service
-from edgecam.service.build import Builders
+from edgecam.service.build import Builders, classified_labels
 from edgecam.service.notify import Notifier
 from tests.helpers import DATA
 from tests.pipeline.test_guard import FakeDetector
@@ -61,6 +61,8 @@ class Parts:
     fail: set[str] = field(default_factory=set)
     detectors: list[FakeDetector] = field(default_factory=list)
     sinks: list[Recorder] = field(default_factory=list)
+    classified: list[frozenset[str]] = field(default_factory=list)
+    """The classified labels each build of the sinks was given (the MQTT sink's)."""
 
     def detector(self, config: Config) -> DetectorLike:
         if "model" in self.fail:
@@ -72,6 +74,7 @@ class Parts:
         if "sinks" in self.fail:
             raise PublishError("mqtt: the outbox cannot be opened")
         self.sinks.append(Recorder(config.device.name))
+        self.classified.append(classified_labels(config.classify))
         return [self.sinks[-1]]
 
     def builders(self) -> Builders:
@@ -131,6 +134,21 @@ def test_a_good_reload_swaps_every_part_and_closes_the_old_ones() -> None:
     assert parts.detectors[0].closed and not parts.detectors[1].closed
     # health: takes effect (it was logged as applied and ignored once).
     assert service.state.stale_after == 3.0 and service.detector.time_limit == 4.0
+    service.pipeline.close()
+
+
+def test_sinks_rebuilt_by_a_reload_get_the_running_classifiers_labels(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A ``classify:`` change waits for a restart: Home Assistant's sub label sensors too."""
+    parts = Parts()
+    service = _service(parts)
+    new = parse_config(BASE + "device: {name: d2}\nclassify: [{name: birds}]\n")
+    with caplog.at_level(logging.INFO):
+        assert _on_other_thread(service, lambda: service.apply(new))
+    assert [r.name for r in parts.sinks][1:] == ["d2"]  # the sinks were rebuilt
+    assert parts.classified == [frozenset(), frozenset()]  # not {"bird"} before a restart
+    assert "classify changed and is NOT applied" in caplog.text
     service.pipeline.close()
 
 
