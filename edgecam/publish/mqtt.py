@@ -98,10 +98,9 @@ class MqttSink:
         self.on_detect_command = on_detect_command
         """Set by the service once the pipeline exists (commands before that are only echoed)."""
         self._password = read_password(config.password_file) if config.password_file else None
+        box = config.outbox
         self._outbox = outbox or Outbox(
-            config.outbox.path or default_outbox_path(),
-            config.outbox.max_events,
-            config.outbox.synchronous,
+            box.path or default_outbox_path(), box.max_events, box.synchronous
         )
         self._clock = clock
         self._window = window
@@ -131,9 +130,8 @@ class MqttSink:
             # Here, not in start(): certificates that cannot be loaded fail the sink's build, so
             # a reload with them keeps the running sinks.
             self._client = create_client(
-                config, self.client_id, self.topics.availability, self._password,
-                self._queue.put,
-            )  # fmt: skip
+                config, self.client_id, self.topics.availability, self._password, self._queue.put
+            )
         except BaseException:
             self._outbox.close()
             raise
