@@ -28,22 +28,36 @@ Rect = tuple[int, int, int, int]
 """``(x0, y0, x1, y1)`` in frame pixels, ``x1``/``y1`` exclusive."""
 
 
+DEFAULT_SIZE = 2.0
+"""Side of a region in model inputs when ``size`` is unset: objects shrink by half at most, a
+good trade of reach against inferences on a camera's analysed frame."""
+MAIN_STREAM_SIZE = 0.75
+"""The same for regions cut from a Pi camera's main stream, where the distant objects regions
+are for are a few per cent of the frame: enlarged by a third, they are found about as often as in
+a full-resolution crop (benchmarks/pi_far_people.py; 2 found half as many)."""
+
+
 class RegionConfig(StrictModel):
     """Detect on squares around motion and tracked objects, so small, distant objects are seen."""
 
     mode: Literal["auto", "on", "off"] = "auto"
     """``auto``: on when the frame is at least twice the model input each way (objects would
     shrink by half or more); ``on``; ``off``: always the whole frame."""
-    size: float = Field(default=2.0, ge=0.5, le=4.0)
-    """Side of a region in model inputs: 2 is a 600 px square for a 300x300 model (objects
-    shrink by half), 1 keeps full resolution, below 1 enlarges far objects (a Pi camera's main
-    stream)."""
+    size: float | None = Field(default=None, ge=0.5, le=4.0)
+    """Side of a region in model inputs; unset, it depends on the source: 2 (a 600 px square
+    for a 300x300 model, objects shrink by half), and 0.75 for regions cut from a Pi camera's
+    main stream (far objects enlarged by a third). 1 keeps full resolution."""
     full_frame_every: int = Field(default=5, ge=1, le=1000)
     """Every this many analysed frames the whole frame is detected too (new, still objects)."""
     max_regions: int = Field(default=4, ge=1, le=16)
     """Most regions per frame (each one inference); more needed: the whole frame instead."""
     margin: float = Field(default=0.25, ge=0.0, le=2.0)
     """Room kept around an object in its region, in units of the object's size."""
+
+    def for_main_stream(self) -> RegionConfig:
+        """This config for regions cut from a Pi camera's main stream: an unset ``size`` is
+        :data:`MAIN_STREAM_SIZE` there (an explicit one wins)."""
+        return self if self.size is not None else self.model_copy(update={"size": MAIN_STREAM_SIZE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +77,8 @@ def regions_wanted(config: RegionConfig, frame: tuple[int, int], model: tuple[in
 
 def region_side(config: RegionConfig, frame: tuple[int, int], model: tuple[int, int]) -> int:
     """The side of a region in frame pixels (never more than the frame's shorter side)."""
-    return min(round(config.size * max(model)), frame[0], frame[1])
+    size = DEFAULT_SIZE if config.size is None else config.size
+    return min(round(size * max(model)), frame[0], frame[1])
 
 
 def to_pixels(box: Box, frame: tuple[int, int], margin: float) -> Rect:
