@@ -114,8 +114,10 @@ def _grown(
     squares: list[tuple[int, Rect]] = []
     for rect in sorted(wanted, key=lambda r: -max(r[2] - r[0], r[3] - r[1])):
         need = max(rect[2] - rect[0], rect[3] - rect[1])
-        if need <= side or need > min(frame):
-            break
+        if need <= side:
+            break  # the rest fit a square of ``side``
+        if need > min(frame):
+            continue  # larger than the frame's height: the whole frame sees it well enough
         if not any(_holds(square, rect) for _, square in squares):
             squares.append((0, _square(rect, need, frame)))
     left: list[Rect] = []

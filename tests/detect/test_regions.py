@@ -83,6 +83,8 @@ def test_a_main_stream_gives_an_object_larger_than_a_region_a_square_of_its_own(
     assert left.full_frame and all(r[2] - r[0] == 225 for r in left.regions)
     huge = plan(ON, main, 225, [(0.0, 0.0, 0.9, 0.9)], index=1, grow=True)
     assert huge.full_frame and not huge.regions  # beyond the frame's height: the whole frame
+    both = plan(ON, main, 225, [(0.0, 0.0, 0.9, 0.9), bird], index=1, grow=True)
+    assert both.full_frame and [r[2] - r[0] for r in both.regions] == [289]
 
 
 def test_the_part_of_an_object_a_region_cut_gives_way_to_the_whole_object() -> None:
