@@ -177,19 +177,22 @@ class Score:
             setattr(self, strict, getattr(self, strict) + matched(want, boxes, 0.5))
 
 
-def camera_config(size: float) -> Config:
-    """A Pi camera at :data:`CANVAS`, motion-placed regions of ``size`` model inputs."""
+def camera_config(size: float | None) -> Config:
+    """A Pi camera at :data:`CANVAS`, motion-placed regions of ``size`` model inputs (None: the
+    default, ``size`` not set)."""
     return Config.model_validate({
         "cameras": {"pi": {
             "source": {"type": "picamera2", "size": list(CANVAS), "fps": 10},
             "motion": {"enabled": True, "min_area": 0.0005, "max_interval": "1s"},
-            "regions": {"size": size},
+            "regions": {} if size is None else {"size": size},
             "tracker": {"min_hits": 1},
         }},
     })  # fmt: skip
 
 
-def score(detector: Detector, recording: Path, frames: int, size: float, warmup: int = 5) -> Score:
+def score(
+    detector: Detector, recording: Path, frames: int, size: float | None, warmup: int = 5
+) -> Score:
     """Run the pipeline on the recording through the fake Pi camera; score the analysed frames."""
     crops = reference_crops(recording, 3 * frames + warmup + RECORDING_FRAMES)
     x, y = TILE_AT
@@ -220,7 +223,7 @@ def score(detector: Detector, recording: Path, frames: int, size: float, warmup:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the table (or JSON) for region sizes 2 (the default), 1 and 0.75."""
+    """Print the table (or JSON) for the default region size (unset) and sizes 2, 1 and 0.75."""
     import tempfile
 
     from edgecam.detect.config import ModelConfig
@@ -233,8 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         recording = write_recording(Path(tmp) / "far.avi", max(RECORDING_FRAMES, 3 * args.frames))
-        for size in (2.0, 1.0, 0.75):
-            rows[f"regions size {size:g}"] = score(detector, recording, args.frames, size).as_dict()
+        for size in (None, 2.0, 1.0, 0.75):
+            name = "size unset (default)" if size is None else f"size {size:g}"
+            rows[name] = score(detector, recording, args.frames, size).as_dict()
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0

@@ -28,22 +28,36 @@ Rect = tuple[int, int, int, int]
 """``(x0, y0, x1, y1)`` in frame pixels, ``x1``/``y1`` exclusive."""
 
 
+DEFAULT_SIZE = 2.0
+"""Side of a region in model inputs when ``size`` is unset: objects shrink by half at most, a
+good trade of reach against inferences on a camera's analysed frame."""
+MAIN_STREAM_SIZE = 0.75
+"""The same for regions cut from a Pi camera's main stream, where the distant objects regions
+are for are a few per cent of the frame: enlarged by a third, they are found about as often as in
+a full-resolution crop (benchmarks/pi_far_people.py; 2 found half as many)."""
+
+
 class RegionConfig(StrictModel):
     """Detect on squares around motion and tracked objects, so small, distant objects are seen."""
 
     mode: Literal["auto", "on", "off"] = "auto"
     """``auto``: on when the frame is at least twice the model input each way (objects would
     shrink by half or more); ``on``; ``off``: always the whole frame."""
-    size: float = Field(default=2.0, ge=0.5, le=4.0)
-    """Side of a region in model inputs: 2 is a 600 px square for a 300x300 model (objects
-    shrink by half), 1 keeps full resolution, below 1 enlarges far objects (a Pi camera's main
-    stream)."""
+    size: float | None = Field(default=None, ge=0.5, le=4.0)
+    """Side of a region in model inputs; unset, it depends on the source: 2 (a 600 px square
+    for a 300x300 model, objects shrink by half), and 0.75 for regions cut from a Pi camera's
+    main stream (far objects enlarged by a third). 1 keeps full resolution."""
     full_frame_every: int = Field(default=5, ge=1, le=1000)
     """Every this many analysed frames the whole frame is detected too (new, still objects)."""
     max_regions: int = Field(default=4, ge=1, le=16)
     """Most regions per frame (each one inference); more needed: the whole frame instead."""
     margin: float = Field(default=0.25, ge=0.0, le=2.0)
     """Room kept around an object in its region, in units of the object's size."""
+
+    def for_main_stream(self) -> RegionConfig:
+        """This config for regions cut from a Pi camera's main stream: an unset ``size`` is
+        :data:`MAIN_STREAM_SIZE` there (an explicit one wins)."""
+        return self if self.size is not None else self.model_copy(update={"size": MAIN_STREAM_SIZE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +77,8 @@ def regions_wanted(config: RegionConfig, frame: tuple[int, int], model: tuple[in
 
 def region_side(config: RegionConfig, frame: tuple[int, int], model: tuple[int, int]) -> int:
     """The side of a region in frame pixels (never more than the frame's shorter side)."""
-    return min(round(config.size * max(model)), frame[0], frame[1])
+    size = DEFAULT_SIZE if config.size is None else config.size
+    return min(round(size * max(model)), frame[0], frame[1])
 
 
 def to_pixels(box: Box, frame: tuple[int, int], margin: float) -> Rect:
@@ -91,26 +106,65 @@ def _fits(rect: Rect, side: int) -> bool:
     return rect[2] - rect[0] <= side and rect[3] - rect[1] <= side
 
 
+def _grown(
+    wanted: list[Rect], side: int, frame: tuple[int, int]
+) -> tuple[list[tuple[int, Rect]], list[Rect]]:
+    """Squares of their own for the boxes larger than ``side`` (that the frame can hold), each
+    with the boxes inside it; and the boxes left to pack."""
+    squares: list[tuple[int, Rect]] = []
+    for rect in sorted(wanted, key=lambda r: -max(r[2] - r[0], r[3] - r[1])):
+        need = max(rect[2] - rect[0], rect[3] - rect[1])
+        if need <= side:
+            break  # the rest fit a square of ``side``
+        if need > min(frame):
+            continue  # larger than the frame's height: the whole frame sees it well enough
+        if not any(_holds(square, rect) for _, square in squares):
+            squares.append((0, _square(rect, need, frame)))
+    left: list[Rect] = []
+    for rect in wanted:
+        at = next((i for i, (_, sq) in enumerate(squares) if _holds(sq, rect)), None)
+        if at is None:
+            left.append(rect)
+        else:
+            squares[at] = (squares[at][0] + 1, squares[at][1])
+    return squares, left
+
+
+def _holds(square: Rect, rect: Rect) -> bool:
+    return (
+        square[0] <= rect[0]
+        and square[1] <= rect[1]
+        and rect[2] <= square[2]
+        and rect[3] <= square[3]
+    )
+
+
 def plan(
     config: RegionConfig,
     frame: tuple[int, int],
     side: int,
     interest: Sequence[Box],
     index: int,
+    *,
+    grow: bool = False,
 ) -> Plan:
     """The passes for analysed frame number ``index`` with objects of interest at ``interest``.
 
     Boxes (normalised, from motion and tracks) are grown by the margin and packed greedily, left
     to right, into as few ``side`` squares as hold them; a box larger than a square is left to a
-    full-frame pass, where it is large enough to be seen anyway.
+    full-frame pass, where it is large enough to be seen anyway. With ``grow`` (regions cut from
+    a full-resolution stream whose analysed frame is far coarser, so the whole frame would not
+    see it well) such a box gets its own square as large as it needs, holding the boxes inside it.
     """
     if not interest:
         return Plan((), True)
     periodic = index % config.full_frame_every == 0
     wanted = sorted(to_pixels(b, frame, config.margin) for b in interest)
+    squares: list[tuple[int, Rect]] = []
+    if grow:
+        squares, wanted = _grown(wanted, side, frame)
     big = [r for r in wanted if not _fits(r, side)]
     left = [r for r in wanted if _fits(r, side)]
-    squares: list[tuple[int, Rect]] = []
     while left:
         union, held = left.pop(0), 1
         rest = []
@@ -197,15 +251,53 @@ def detect_crops(
     ``whole`` detects on the whole analysed frame, when the plan asks for it.
     """
     found: list[Detection] = []
-    for (x0, y0, x1, y1), image in zip(crops.regions, crops.images, strict=True):
+    cut: list[bool] = []
+    for region, image in zip(crops.regions, crops.images, strict=True):
+        x0, y0, x1, y1 = region
         w, h = x1 - x0, y1 - y0
         for det in detect(image):
             b = det.box
             box = (x0 + b[0] * w, y0 + b[1] * h, x0 + b[2] * w, y0 + b[3] * h)
             found.append(Detection(det.label, det.class_id, det.score, box))
+            cut.append(_cut(box, region))
     if whole is not None and crops.full_frame:
-        found += [d for d in whole() if not any(_inside(d.box, b) >= 1.0 for b in crops.regions)]
-    return merge(found)
+        wholes = [d for d in whole() if not any(_inside(d.box, b) >= 1.0 for b in crops.regions)]
+        found += wholes
+        cut += [False] * len(wholes)
+    return merge(_whole_objects(found, cut))
+
+
+EDGE = 0.01
+"""A box this close to a region's side (in units of the region) touches it."""
+COVERED = 0.7
+"""Share of a cut box inside an uncut box of its label for the two to be one object."""
+
+
+def _cut(box: Box, region: Box) -> bool:
+    """Whether ``box`` touches a side of ``region`` that is not the frame's (the crop cut it)."""
+    ex, ey = EDGE * (region[2] - region[0]), EDGE * (region[3] - region[1])
+    return (
+        (region[0] > 0 and box[0] <= region[0] + ex)
+        or (region[1] > 0 and box[1] <= region[1] + ey)
+        or (region[2] < 1 and box[2] >= region[2] - ex)
+        or (region[3] < 1 and box[3] >= region[3] - ey)
+    )
+
+
+def _whole_objects(found: list[Detection], cut: list[bool]) -> list[Detection]:
+    """Without the parts of objects a region cut that another pass saw whole.
+
+    Motion inside a large object places regions over parts of it; the part found there would be
+    a second object inside the whole one (which :func:`merge` keeps: a box inside a larger one
+    is often a person inside a group's box).
+    """
+    return [
+        d for d, c in zip(found, cut, strict=True)
+        if not c or not any(
+            o.label == d.label and not oc and _inside(d.box, o.box) >= COVERED
+            for o, oc in zip(found, cut, strict=True)
+        )
+    ]  # fmt: skip
 
 
 def main_stream_plan(
@@ -224,9 +316,11 @@ def main_stream_plan(
 class RegionPlanner:
     """One camera's region state: whether regions pay off for its frames, and the frame count."""
 
-    def __init__(self, config: RegionConfig, model: tuple[int, int]) -> None:
+    def __init__(self, config: RegionConfig, model: tuple[int, int], grow: bool = False) -> None:
         self.config = config
         self.model = model
+        self.grow = grow
+        """Objects larger than a region get a larger square (see :func:`plan`): a main stream's."""
         self._frame: tuple[int, int] = (0, 0)
         self._side = 0
         self._wanted = False
@@ -247,7 +341,7 @@ class RegionPlanner:
         if not self.active(size):
             self.passes += 1
             return None
-        passes = plan(self.config, size, self._side, interest, self.frames)
+        passes = plan(self.config, size, self._side, interest, self.frames, grow=self.grow)
         self.frames += 1
         self.passes += len(passes.regions) + passes.full_frame
         return passes if passes.regions else None

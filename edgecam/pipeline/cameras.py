@@ -128,6 +128,10 @@ def wire_model_aware(
         cam.sensor = SensorDetections(model, getattr(ai_camera, "labels", None))
         return
     if cam.regions is not None:
+        # Unset, the region size is the main stream's own (regions there are for far objects);
+        # an object larger than a region gets a larger square, as lores is too coarse for it.
+        config = cam.regions.config.for_main_stream()
+        cam.regions = RegionPlanner(config, cam.regions.model, grow=True)
         source.cut_regions(main_stream_plan(cam.regions, lambda: cam.interest), min(size))
         cam.main_regions = True
 

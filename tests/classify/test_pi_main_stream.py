@@ -55,6 +55,10 @@ def _config() -> Config:
             "source": {"type": "picamera2", "size": list(MAIN), "fps": 10},
             "tracker": {"min_hits": 1},
             "motion": {"enabled": True},
+            # Regions of 600 px (the default elsewhere), as this contrast was built on: with the
+            # main stream's default (0.75, the bird in a square of its own) the detector boxes
+            # it tighter, and a crop of lores then names it too.
+            "regions": {"size": 2},
         }},
         "rules": [{"name": "visits", "kind": "presence", "labels": ["bird"]}],
         "classify": [{"name": "birds", "labels": ["bird"], "budget": 1.0}],

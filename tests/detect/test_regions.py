@@ -13,6 +13,7 @@ from edgecam.detect.regions import (
     Plan,
     RegionConfig,
     RegionPlanner,
+    detect_crops,
     detect_plan,
     merge,
     plan,
@@ -22,7 +23,7 @@ from edgecam.detect.regions import (
 from edgecam.geometry import iou
 from edgecam.pipeline.loop import Pipeline
 from edgecam.rules.engine import RuleEngine
-from edgecam.types import Box, Detection, Image
+from edgecam.types import Box, Crops, Detection, Image
 from tests.camera.fixtures import RecordingSink
 from tests.helpers import DATA
 
@@ -64,6 +65,49 @@ def test_full_frame_periodically_for_large_objects_and_beyond_the_budget() -> No
     spread = [(x, y, x + 0.01, y + 0.02) for x in (0.05, 0.35, 0.65, 0.95) for y in (0.05, 0.9)]
     capped = plan(RegionConfig(mode="on", max_regions=3), FRAME, 300, spread, index=1)
     assert len(capped.regions) == 3 and capped.full_frame  # at most 3 + 1 inferences
+
+
+def test_a_main_stream_gives_an_object_larger_than_a_region_a_square_of_its_own() -> None:
+    """Regions cut from a Pi camera's main stream (``grow``): lores is too coarse for an object
+    a few times larger than a 225 px region, so it gets a square as large as it needs, which
+    holds the motion inside it; elsewhere it is left to the whole frame."""
+    main = (1920, 1080)
+    bird: Box = (0.5, 0.4, 0.6, 0.5)  # 192x108 px, 288 px wide with its margin
+    wing: Box = (0.52, 0.42, 0.55, 0.45)  # motion inside it
+    far: Box = (0.1, 0.1, 0.11, 0.13)
+    grown = plan(ON, main, 225, [bird, wing, far], index=1, grow=True)
+    assert not grown.full_frame
+    sides = sorted(r[2] - r[0] for r in grown.regions)
+    assert sides == [225, 289] and all(r[2] - r[0] == r[3] - r[1] for r in grown.regions)
+    left = plan(ON, main, 225, [bird, wing, far], index=1)
+    assert left.full_frame and all(r[2] - r[0] == 225 for r in left.regions)
+    huge = plan(ON, main, 225, [(0.0, 0.0, 0.9, 0.9)], index=1, grow=True)
+    assert huge.full_frame and not huge.regions  # beyond the frame's height: the whole frame
+    both = plan(ON, main, 225, [(0.0, 0.0, 0.9, 0.9), bird], index=1, grow=True)
+    assert both.full_frame and [r[2] - r[0] for r in both.regions] == [289]
+
+
+def test_the_part_of_an_object_a_region_cut_gives_way_to_the_whole_object() -> None:
+    """A region over part of an object finds a part touching its side; another pass that saw
+    the whole object wins, and a part no other pass saw whole stays."""
+    whole_region: Box = (0.45, 0.3, 0.65, 0.6)
+    part_region: Box = (0.40, 0.3, 0.56, 0.6)
+    lone_region: Box = (0.1, 0.1, 0.2, 0.3)
+    images = [np.zeros((300, 300, 3), np.uint8) for _ in range(3)]
+    found = {  # per crop, boxes normalised to it
+        0: [Detection("bird", 16, 0.9, (0.25, 0.33, 0.75, 0.67))],  # the whole bird
+        1: [Detection("bird", 16, 0.9, (0.6, 0.33, 1.0, 0.67))],  # cut by the right side
+        2: [Detection("bird", 16, 0.8, (0.5, 0.3, 1.0, 0.6))],  # cut, nothing saw it whole
+    }
+
+    def detect(image: Image) -> list[Detection]:
+        return found[next(i for i, m in enumerate(images) if m is image)]
+
+    crops = Crops((whole_region, part_region, lone_region), tuple(images), False)
+    got = sorted(d.box for d in detect_crops(detect, crops, None))
+    assert len(got) == 2
+    assert got[0] == pytest.approx((0.15, 0.16, 0.2, 0.22))
+    assert got[1] == pytest.approx((0.5, 0.4, 0.6, 0.5), abs=2e-3)
 
 
 def test_merge_keeps_one_box_per_object_and_people_inside_a_group_box() -> None:
