@@ -7,7 +7,6 @@ A classifier has one image input ``[1, H, W, 3]`` (uint8, int8 or float32) and o
 from __future__ import annotations
 
 import re
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,22 +104,9 @@ def plain_interpreter(path: Path, data: bytes | None = None) -> Any:
     """The model on the plain CPU kernels (no XNNPACK weight packing: it loads fast, and its
     operators keep their names)."""
     from edgecam.detect.model import check_model_file
-    from edgecam.detect.runtime import find_runtime
+    from edgecam.detect.runtime import plain_interpreter as load
 
-    data = data if data is not None else check_model_file(path)
-    runtime = find_runtime()
-    module = sys.modules[runtime.interpreter_class.__module__]
-    resolver = getattr(module, "OpResolverType", None)
-    options: dict[str, Any] = {}
-    if resolver is not None:
-        options["experimental_op_resolver_type"] = resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-    try:
-        interpreter = runtime.interpreter_class(model_content=data, num_threads=1, **options)
-        interpreter.allocate_tensors()
-    except (ValueError, RuntimeError) as err:
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ModelError(f"model file {path} cannot be loaded: {reason}") from err
-    return interpreter
+    return load(path, data if data is not None else check_model_file(path))
 
 
 PROBABILITY_OPS = frozenset({"SOFTMAX", "LOGISTIC"})

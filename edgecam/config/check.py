@@ -8,12 +8,12 @@ here opens a camera, connects to a broker or touches an accelerator.
 from __future__ import annotations
 
 import difflib
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from edgecam.camera.probe import undecodable
+from edgecam.detect.runtime import plain_interpreter
 from edgecam.errors import EdgecamError, ModelError
 from edgecam.events.storefile import not_an_events_store
 from edgecam.files import read_secret, unreadable
@@ -201,7 +201,9 @@ def _inspect_model(model: ModelConfig, labels: dict[int, str] | None) -> None:
                 "CPU build (the same name without _edgetpu) or set model.device: auto"
             )
         return  # only an Edge TPU can load it; its delegate is not touched here
-    interpreter = _cpu_interpreter(path)
+    interpreter = plain_interpreter(
+        path, hint="; check that it is a complete TFLite SSD model (download it again if truncated)"
+    )
     tflite.read_input(interpreter, path)
     tflite.read_outputs(interpreter, path)
     if labels is not None:
@@ -225,28 +227,6 @@ def _check_labels_name_the_known_objects(
             f"label file {model.labels_path} does not fit this model: on the known-answer "
             f"image {result.detail}; remove model.labels or give the model's own"
         )
-
-
-def _cpu_interpreter(path: Path) -> Any:
-    """The model on the plain CPU kernels: no XNNPACK weight packing, so it loads fast."""
-    from edgecam.detect.runtime import find_runtime
-
-    runtime = find_runtime()
-    module = sys.modules[runtime.interpreter_class.__module__]
-    resolver = getattr(module, "OpResolverType", None)
-    options: dict[str, Any] = {}
-    if resolver is not None:
-        options["experimental_op_resolver_type"] = resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-    try:
-        interpreter = runtime.interpreter_class(model_path=str(path), num_threads=1, **options)
-        interpreter.allocate_tensors()
-    except (ValueError, RuntimeError) as err:
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ModelError(
-            f"model file {path} cannot be loaded: {reason}; check that it is a complete "
-            "TFLite SSD model (download it again if truncated)"
-        ) from err
-    return interpreter
 
 
 def label_problems(

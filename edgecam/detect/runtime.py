@@ -7,9 +7,10 @@ import importlib
 import logging
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from edgecam.errors import DetectorError, DeviceNotFoundError
+from edgecam.errors import DetectorError, DeviceNotFoundError, ModelError
 
 log = logging.getLogger(__name__)
 
@@ -88,3 +89,27 @@ def load_edgetpu(runtime: Runtime, device: str) -> Any:
             f"cannot open {where}: {err}; check that it is plugged in, that the udev rules are "
             "installed and that the user is in the plugdev group, or set model.device: cpu"
         ) from err
+
+
+def plain_interpreter(path: Path, data: bytes | None = None, hint: str = "") -> Any:
+    """``path`` (or its bytes ``data``) on the plain CPU kernels, one thread, tensors allocated.
+
+    No XNNPACK weight packing: it loads fast and its operators keep their names, for checks and
+    inspection rather than speed. A model that cannot be loaded is a ModelError (``hint`` is
+    added to its reason).
+    """
+    runtime = find_runtime()
+    options: dict[str, Any] = {"num_threads": 1}
+    if runtime.without_xnnpack is not None:
+        options["experimental_op_resolver_type"] = runtime.without_xnnpack
+    if data is not None:
+        options["model_content"] = data
+    else:
+        options["model_path"] = str(path)
+    try:
+        interpreter = runtime.interpreter_class(**options)
+        interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ModelError(f"model file {path} cannot be loaded: {reason}{hint}") from err
+    return interpreter
