@@ -84,7 +84,9 @@ def test_a_deleted_directory_is_noticed_and_recreated(
     assert any("deleted while running" in r.getMessage() for r in caplog.records)
     assert (root / "events.sqlite").is_file()
     store.close()
-    assert [e.id for e in _store(root).query()] == ["after"]  # written to the new file
+    again = _store(root)
+    assert [e.id for e in again.query()] == ["after"]  # written to the new file
+    again.close()
 
 
 def test_max_events_is_held_after_every_insert(tmp_path: Path) -> None:
