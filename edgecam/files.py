@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from edgecam.errors import ConfigError
@@ -32,3 +34,18 @@ def read_secret(path: Path, what: str) -> str:
     if not text:
         raise ConfigError(f"http.{what} {path}: the file is empty; put the secret in it")
     return text.splitlines()[0].strip()
+
+
+def read_small_file(path: Path, limit: int) -> bytes:
+    """Up to ``limit`` + 1 bytes of the regular file ``path`` (a secret or a URL file).
+
+    O_NONBLOCK and a regular file only: a FIFO or a device named by mistake must not hang the
+    start. OSError ("not a regular file", or the system's reason) when it cannot be read.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "not a regular file")
+        return os.read(fd, limit + 1)
+    finally:
+        os.close(fd)

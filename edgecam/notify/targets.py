@@ -9,15 +9,14 @@ Apprise is imported on first use, so importing edgecam does not load a hundred p
 from __future__ import annotations
 
 import logging
-import os
 import re
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from edgecam.errors import ConfigError
+from edgecam.files import read_small_file
 from edgecam.notify.config import TargetConfig
 
 if TYPE_CHECKING:
@@ -30,14 +29,7 @@ MAX_URL = 8192
 def read_url(path: Path, key: str) -> str:
     """The Apprise URL in ``path`` (one line); ConfigError naming ``key`` and the file if not."""
     try:
-        # O_NONBLOCK and a regular file only: a FIFO or a device must not hang the start.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise OSError(0, "not a regular file")
-            data = os.read(fd, MAX_URL + 1)
-        finally:
-            os.close(fd)
+        data = read_small_file(path, MAX_URL)
         text = data.decode("utf-8").strip()
         if len(data) > MAX_URL or not text or "\n" in text:
             raise OSError(0, "it is empty" if not text else "not one URL on one line")

@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import os
 import ssl
-import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edgecam.errors import ConfigError
-from edgecam.files import unreadable
+from edgecam.files import read_small_file, unreadable
 
 if TYPE_CHECKING:
     from edgecam.publish.config import TlsConfig
@@ -20,14 +18,7 @@ if TYPE_CHECKING:
 def read_password(path: Path) -> str:
     """The password in ``path`` (trailing newline removed); never logged."""
     try:
-        # O_NONBLOCK and a regular file only: a FIFO or a device must not hang the start.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise OSError(0, "not a regular file")
-            data = os.read(fd, 4097)
-        finally:
-            os.close(fd)
+        data = read_small_file(path, 4096)
         text = data.decode("utf-8").rstrip("\r\n")
         if len(data) > 4096 or not text:
             raise OSError(0, "too large for a password" if text else "it is empty")
